@@ -1,0 +1,58 @@
+"""Progress reporting and cancellation, usable with or without a GUI.
+
+Operations take ``progress`` and ``cancel`` keyword arguments. The CLI passes a printer or
+nothing; the UI passes a callback that forwards to a queued Qt signal (see ``ui/tasks.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+from bundler.errors import Cancelled
+
+__all__ = ["NEVER", "NO_PROGRESS", "CancelToken", "Progress"]
+
+
+class Progress(Protocol):
+    """Called with the units done so far, the total if known, and a short plain message.
+
+    The message never carries patient data (file counts and stage names only).
+    """
+
+    def __call__(self, done: int, total: int | None, message: str = "") -> None: ...
+
+
+def _no_progress(done: int, total: int | None, message: str = "") -> None:
+    return None
+
+
+NO_PROGRESS: Progress = _no_progress
+
+
+class CancelToken:
+    """A flag the caller sets and the operation polls between units of work."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+
+class _Never(CancelToken):
+    """A token nobody can cancel (the default)."""
+
+    def cancel(self) -> None:
+        raise TypeError("NEVER cannot be cancelled; create a CancelToken instead")
+
+
+NEVER: CancelToken = _Never()

@@ -1,0 +1,479 @@
+"""The case store: one folder per case, an SQLite index and content-addressed copies.
+
+Layout of a case folder::
+
+    case.sqlite        the index (WAL mode)
+    blobs/ab/abcdef…   a copy of every imported file, named by its SHA-256
+    tmp/               scratch space for an import in progress (holds patient data, so it
+                       stays inside the case folder)
+
+Every file an import sees gets one ``log`` row; imported content gets a blob and an index row
+tied to the import ``run``. A cancelled run is removed whole; a run killed mid-way is marked
+``interrupted`` the next time the case is opened, and what it committed stays (nothing that was
+imported is lost; re-running the import adds the rest).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from bundler.errors import CaseError
+from bundler.model import (
+    DicomObjectKind,
+    Document,
+    ImportStatus,
+    Instance,
+    LogRow,
+    MissingReference,
+    Patient,
+    Reason,
+    Series,
+    Study,
+)
+
+__all__ = ["CaseStore", "RunState", "BlobRecord"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'cancelled', 'interrupted'))
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(id)
+);
+CREATE TABLE IF NOT EXISTS instances (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    size INTEGER NOT NULL,
+    sop_instance_uid TEXT NOT NULL,
+    sop_class_uid TEXT NOT NULL,
+    study_uid TEXT NOT NULL,
+    series_uid TEXT NOT NULL,
+    patient_name TEXT NOT NULL,
+    patient_id TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    study_date TEXT NOT NULL,
+    study_time TEXT NOT NULL,
+    study_description TEXT NOT NULL,
+    accession TEXT NOT NULL,
+    referring_physician TEXT NOT NULL,
+    institution TEXT NOT NULL,
+    modality TEXT NOT NULL,
+    body_part TEXT NOT NULL,
+    series_description TEXT NOT NULL,
+    series_number INTEGER,
+    instance_number INTEGER,
+    transfer_syntax_uid TEXT NOT NULL,
+    frames INTEGER NOT NULL,
+    lossy INTEGER NOT NULL,
+    image_type TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    has_part10_header INTEGER NOT NULL,
+    specific_character_set TEXT NOT NULL,
+    uid_conflict INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    UNIQUE (sop_instance_uid, sha256)
+);
+CREATE INDEX IF NOT EXISTS instances_series ON instances(study_uid, series_uid);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'other',
+    kind_confidence REAL NOT NULL DEFAULT 0,
+    date TEXT NOT NULL DEFAULT '',
+    pages INTEGER,
+    linked_study_uid TEXT,
+    from_dicom_sop_instance_uid TEXT
+);
+CREATE TABLE IF NOT EXISTS log (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    source TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    sha256 TEXT
+);
+CREATE TABLE IF NOT EXISTS media_refs (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    dicomdir TEXT NOT NULL,
+    referenced_path TEXT NOT NULL,
+    present INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    sop_instance_uid TEXT NOT NULL,
+    series_uid TEXT NOT NULL,
+    study_uid TEXT NOT NULL
+);
+"""
+
+
+class RunState:
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRecord:
+    sha256: str
+    size: int
+
+
+_INSTANCE_COLUMNS = (
+    "run_id", "sha256", "size", "sop_instance_uid", "sop_class_uid", "study_uid", "series_uid",
+    "patient_name", "patient_id", "birth_date", "sex", "study_date", "study_time",
+    "study_description", "accession", "referring_physician", "institution", "modality",
+    "body_part", "series_description", "series_number", "instance_number",
+    "transfer_syntax_uid", "frames", "lossy", "image_type", "kind", "has_part10_header",
+    "specific_character_set", "uid_conflict", "source",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class CaseStore:
+    """An open case. Thread-safe: one connection guarded by a lock (SQLite has one writer)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = False) -> CaseStore:
+        """Open the case folder ``path``; with ``create`` make it when absent.
+
+        Raises :class:`CaseError` when the folder is not a case or cannot be opened.
+        """
+        path = Path(path)
+        db = path / "case.sqlite"
+        if not db.exists():
+            if not create:
+                raise CaseError("This folder is not a Records Bundler case.", code="case_not_found")
+            if path.exists() and any(path.iterdir()):
+                raise CaseError("This folder is not empty and is not a case; choose an empty folder.",
+                                code="case_folder_not_empty")
+            path.mkdir(parents=True, exist_ok=True)
+            _private(path)
+        try:
+            conn = sqlite3.connect(db, check_same_thread=False, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.executescript(_SCHEMA)
+            store = cls(path, conn)
+            store._init_meta()
+        except sqlite3.DatabaseError as e:
+            raise CaseError("The case index is damaged or is not a case file.", code="case_damaged") from e
+        (path / "blobs").mkdir(exist_ok=True)
+        (path / "tmp").mkdir(exist_ok=True)
+        store._recover_interrupted_runs()
+        return store
+
+    def _init_meta(self) -> None:
+        with self._tx() as c:
+            row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                c.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                c.execute("INSERT INTO meta VALUES ('case_id', ?)", (uuid.uuid4().hex,))
+                c.execute("INSERT INTO meta VALUES ('created', ?)", (_now(),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise CaseError("This case was made by a newer version of the app.", code="case_too_new")
+
+    def _recover_interrupted_runs(self) -> None:
+        # A run still 'running' when the case is opened was killed (we hold no cross-process
+        # lock on purpose: see docs/decisions.md). Its committed rows are kept.
+        with self._tx() as c:
+            n = c.execute(
+                "UPDATE runs SET state=?, finished=? WHERE state=?",
+                (RunState.INTERRUPTED, _now(), RunState.RUNNING),
+            ).rowcount
+        if n:
+            log.info("marked %d interrupted import run(s)", n)
+        tmp = self.path / "tmp"
+        for leftover in tmp.iterdir() if tmp.exists() else ():
+            _remove_tree(leftover)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> CaseStore:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, v: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    class _Tx:
+        def __init__(self, store: CaseStore) -> None:
+            self._store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            self._store._lock.acquire()
+            self._store._conn.execute("BEGIN IMMEDIATE")
+            return self._store._conn
+
+        def __exit__(self, t: type[BaseException] | None, v: BaseException | None, tb: TracebackType | None) -> None:
+            try:
+                self._store._conn.execute("COMMIT" if t is None else "ROLLBACK")
+            finally:
+                self._store._lock.release()
+
+    def _tx(self) -> CaseStore._Tx:
+        return CaseStore._Tx(self)
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._conn.execute(sql, params)
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+
+    # ------------------------------------------------------------------ paths
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.path / "blobs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.path / "tmp"
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.blobs_dir / sha256[:2] / sha256
+
+    @property
+    def case_id(self) -> str:
+        return str(self._query("SELECT value FROM meta WHERE key='case_id'")[0][0])
+
+    # ------------------------------------------------------------------ import runs
+
+    def begin_run(self) -> int:
+        with self._tx() as c:
+            cur = c.execute("INSERT INTO runs (started, state) VALUES (?, ?)", (_now(), RunState.RUNNING))
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, state: str = RunState.COMPLETED) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE runs SET state=?, finished=? WHERE id=?", (state, _now(), run_id))
+
+    def discard_run(self, run_id: int) -> None:
+        """Remove everything a run added (a cancel): the case is as it was before the run."""
+        with self._tx() as c:
+            orphans = [r[0] for r in c.execute("SELECT sha256 FROM blobs WHERE run_id=?", (run_id,))]
+            for table in ("instances", "documents", "log", "media_refs"):
+                c.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))  # noqa: S608 - fixed names
+            c.execute("DELETE FROM blobs WHERE run_id=?", (run_id,))
+            c.execute("UPDATE runs SET state=?, finished=? WHERE id=?", (RunState.CANCELLED, _now(), run_id))
+        for sha in orphans:
+            self.blob_path(sha).unlink(missing_ok=True)
+
+    def run_state(self, run_id: int) -> str:
+        rows = self._query("SELECT state FROM runs WHERE id=?", (run_id,))
+        return str(rows[0][0]) if rows else ""
+
+    def known_hashes(self) -> set[str]:
+        return {r[0] for r in self._query("SELECT sha256 FROM blobs")}
+
+    def sop_hashes(self, sop_instance_uid: str) -> set[str]:
+        return {r[0] for r in self._query(
+            "SELECT sha256 FROM instances WHERE sop_instance_uid=?", (sop_instance_uid,))}
+
+    def commit_batch(
+        self,
+        run_id: int,
+        *,
+        rows: Iterable[LogRow],
+        blobs: Iterable[BlobRecord] = (),
+        instances: Iterable[Instance] = (),
+        documents: Iterable[Document] = (),
+        conflicted_uids: Iterable[str] = (),
+        media_refs: Iterable[tuple[MissingReference, bool]] = (),
+    ) -> None:
+        """Write one batch of an import in one transaction (blob files are already in place)."""
+        with self._tx() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO blobs (sha256, size, run_id) VALUES (?, ?, ?)",
+                [(b.sha256, b.size, run_id) for b in blobs],
+            )
+            c.executemany(
+                f"INSERT OR IGNORE INTO instances ({', '.join(_INSTANCE_COLUMNS)}) "  # noqa: S608
+                f"VALUES ({', '.join('?' * len(_INSTANCE_COLUMNS))})",
+                [_instance_values(run_id, i) for i in instances],
+            )
+            c.executemany(
+                "UPDATE instances SET uid_conflict=1 WHERE sop_instance_uid=?",
+                [(u,) for u in conflicted_uids],
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO documents (id, run_id, sha256, size, media_type, title, source, kind,"
+                " kind_confidence, date, pages, linked_study_uid, from_dicom_sop_instance_uid)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(d.id, run_id, d.sha256, d.size, d.media_type, d.title, d.source, d.kind,
+                  d.kind_confidence, d.date, d.pages, d.linked_study_uid, d.from_dicom_sop_instance_uid)
+                 for d in documents],
+            )
+            c.executemany(
+                "INSERT INTO log (run_id, source, status, reason, detail, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, r.source, str(r.status), str(r.reason), r.detail, r.sha256) for r in rows],
+            )
+            c.executemany(
+                "INSERT INTO media_refs (run_id, dicomdir, referenced_path, present, reason,"
+                " sop_instance_uid, series_uid, study_uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, m.dicomdir, m.referenced_path, int(present), m.reason, m.sop_instance_uid,
+                  m.series_uid, m.study_uid) for m, present in media_refs],
+            )
+
+    # ------------------------------------------------------------------ reading
+
+    def instances(self) -> tuple[Instance, ...]:
+        rows = self._query(
+            f"SELECT {', '.join(_INSTANCE_COLUMNS)} FROM instances "  # noqa: S608
+            "ORDER BY study_date, study_uid, series_number, series_uid, instance_number, sop_instance_uid")
+        return tuple(_instance_from_row(r) for r in rows)
+
+    def studies(self) -> tuple[Study, ...]:
+        """Studies → series → instances, oldest study first."""
+        by_study: dict[str, dict[str, list[Instance]]] = {}
+        for inst in self.instances():
+            by_study.setdefault(inst.study_uid, {}).setdefault(inst.series_uid, []).append(inst)
+        studies = []
+        for study_uid, series_map in by_study.items():
+            series = []
+            for series_uid, insts in series_map.items():
+                first = insts[0]
+                series.append(Series(series_uid, first.modality, first.series_description,
+                                     first.series_number, first.body_part, tuple(insts)))
+            series.sort(key=lambda s: (s.number is None, s.number or 0, s.series_uid))
+            head = series_map[next(iter(series_map))][0]
+            studies.append(Study(
+                study_uid=study_uid, date=head.study_date, time=head.study_time,
+                description=head.study_description, accession=head.accession,
+                referring_physician=head.referring_physician, institution=head.institution,
+                patient=head.patient, series=tuple(series),
+            ))
+        studies.sort(key=lambda s: (s.date or "99999999", s.time, s.study_uid))
+        return tuple(studies)
+
+    def patients(self) -> tuple[Patient, ...]:
+        """Every distinct (name, ID, birth date, sex) the records carry."""
+        rows = self._query(
+            "SELECT DISTINCT patient_name, patient_id, birth_date, sex FROM instances "
+            "ORDER BY patient_id, patient_name")
+        return tuple(Patient(r[0], r[1], r[2], r[3]) for r in rows)
+
+    def documents(self) -> tuple[Document, ...]:
+        rows = self._query(
+            "SELECT id, sha256, size, media_type, title, source, kind, kind_confidence, date, pages,"
+            " linked_study_uid, from_dicom_sop_instance_uid FROM documents ORDER BY date, title, id")
+        return tuple(Document(*r) for r in rows)
+
+    def log_rows(self) -> tuple[LogRow, ...]:
+        rows = self._query("SELECT source, status, reason, detail, sha256, run_id FROM log ORDER BY id")
+        return tuple(LogRow(r[0], ImportStatus(r[1]), _reason(r[2]), r[3], r[4], r[5]) for r in rows)
+
+    def missing_references(self) -> tuple[MissingReference, ...]:
+        rows = self._query(
+            "SELECT dicomdir, referenced_path, reason, sop_instance_uid, series_uid, study_uid FROM media_refs"
+            " WHERE present=0 ORDER BY id")
+        return tuple(MissingReference(*r) for r in rows)
+
+    def media_index_counts(self) -> dict[str, int]:
+        """Instances each series should have according to the DICOMDIRs imported (series UID → count)."""
+        rows = self._query(
+            "SELECT series_uid, COUNT(DISTINCT referenced_path) FROM media_refs WHERE series_uid != ''"
+            " GROUP BY series_uid")
+        return {r[0]: int(r[1]) for r in rows}
+
+    def runs(self) -> list[dict[str, object]]:
+        return [dict(r) for r in self._query("SELECT id, started, finished, state FROM runs ORDER BY id")]
+
+    def integrity_check(self) -> bool:
+        return bool(self._query("PRAGMA integrity_check")[0][0] == "ok")
+
+    def summary_json(self) -> str:
+        return json.dumps({"case_id": self.case_id, "runs": self.runs()})
+
+
+def _reason(code: str) -> Reason:
+    try:
+        return Reason(code)
+    except ValueError:
+        return Reason.INTERNAL_ERROR
+
+
+def _instance_values(run_id: int, i: Instance) -> tuple[object, ...]:
+    p = i.patient
+    return (
+        run_id, i.sha256, i.size, i.sop_instance_uid, i.sop_class_uid, i.study_uid, i.series_uid,
+        p.name, p.id, p.birth_date, p.sex, i.study_date, i.study_time, i.study_description,
+        i.accession, i.referring_physician, i.institution, i.modality, i.body_part,
+        i.series_description, i.series_number, i.instance_number, i.transfer_syntax_uid, i.frames,
+        int(i.lossy), i.image_type, str(i.kind), int(i.has_part10_header), i.specific_character_set,
+        int(i.uid_conflict), i.source,
+    )
+
+
+def _instance_from_row(r: sqlite3.Row) -> Instance:
+    return Instance(
+        sop_instance_uid=r["sop_instance_uid"], sop_class_uid=r["sop_class_uid"], sha256=r["sha256"],
+        size=r["size"], study_uid=r["study_uid"], series_uid=r["series_uid"],
+        patient=Patient(r["patient_name"], r["patient_id"], r["birth_date"], r["sex"]),
+        study_date=r["study_date"], study_time=r["study_time"], study_description=r["study_description"],
+        accession=r["accession"], referring_physician=r["referring_physician"], institution=r["institution"],
+        modality=r["modality"], body_part=r["body_part"], series_description=r["series_description"],
+        series_number=r["series_number"], instance_number=r["instance_number"],
+        transfer_syntax_uid=r["transfer_syntax_uid"], frames=r["frames"], lossy=bool(r["lossy"]),
+        image_type=r["image_type"], kind=DicomObjectKind(r["kind"]),
+        has_part10_header=bool(r["has_part10_header"]), specific_character_set=r["specific_character_set"],
+        uid_conflict=bool(r["uid_conflict"]), source=r["source"],
+    )
+
+
+def _private(path: Path) -> None:
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
