@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -338,7 +339,7 @@ def _maybe_expand(entry: Entry, ctx: _Ctx, *, depth: int) -> Iterator[Item]:
     except OSError as e:
         yield Problem(entry.display, ImportStatus.FAILED, Reason.UNREADABLE, _os_detail(e))
         return
-    except (LimitExceeded, zipfile.BadZipFile, EOFError, gzip.BadGzipFile) as e:
+    except (LimitExceeded, zipfile.BadZipFile, EOFError, gzip.BadGzipFile, zlib.error) as e:
         yield Problem(entry.display, ImportStatus.FAILED, Reason.ARCHIVE_CORRUPT, _archive_detail(e))
         return
     if kind is None:
@@ -373,7 +374,7 @@ def _local_path(entry: Entry, ctx: _Ctx) -> Path | Problem:
         return Problem(entry.display, ImportStatus.FAILED, Reason.ARCHIVE_LIMIT, e.user_message)
     except OSError as e:
         return Problem(entry.display, ImportStatus.FAILED, Reason.UNREADABLE, _os_detail(e))
-    except (zipfile.BadZipFile, EOFError, gzip.BadGzipFile, ValueError) as e:
+    except (zipfile.BadZipFile, EOFError, gzip.BadGzipFile, zlib.error, ValueError) as e:
         return Problem(entry.display, ImportStatus.FAILED, Reason.ARCHIVE_CORRUPT, _archive_detail(e))
     return Path(name)
 
@@ -562,7 +563,7 @@ def _walk_iso(outer: Entry, path: Path, ctx: _Ctx, *, depth: int) -> Iterator[It
             shown = _iso_display_name(iso_name) if facade_kw == "iso_path" else iso_name
             display = f"{outer.display}!{shown}"
             try:
-                rel = clean_member_name(shown)
+                rel = clean_member_name(shown.lstrip("/"))
                 rec = iso.get_record(**{facade_kw: iso_name})
                 size = int(rec.get_data_length())
             except UnsafePath as e:
@@ -601,7 +602,9 @@ def _iso_display_name(iso_name: str) -> str:
 
 def _iso_opener(iso: object, facade_kw: str, iso_name: str, lock: threading.Lock) -> Callable[[], BinaryIO]:
     def make() -> BinaryIO:
-        return iso.open_file_from_iso(**{facade_kw: iso_name})  # type: ignore[attr-defined, no-any-return]
+        stream = iso.open_file_from_iso(**{facade_kw: iso_name})  # type: ignore[attr-defined]
+        stream.__enter__()  # PyCdlibIO finds its extent on entering; __exit__ is its close()
+        return stream  # type: ignore[no-any-return]
 
     def opener() -> BinaryIO:
         return _buffered(_LockedReader(make, lock))
