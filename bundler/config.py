@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["APP_NAME", "cases_dir", "user_data_dir", "user_log_dir"]
+__all__ = ["APP_NAME", "cases_dir", "default_case_dir", "user_data_dir", "user_log_dir"]
 
 APP_NAME = "records-bundler"
 
@@ -22,6 +22,11 @@ def user_data_dir() -> Path:
 
 def cases_dir() -> Path:
     return user_data_dir() / "cases"
+
+
+def default_case_dir() -> Path:
+    """The case used when none is named (the app's first case, the CLI without --case)."""
+    return cases_dir() / "default"
 
 
 def user_log_dir() -> Path:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -168,6 +169,7 @@ class CaseStore:
         self.path = path
         self._conn = conn
         self._lock = threading.RLock()
+        self._run_lock: _FileLock | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -213,8 +215,18 @@ class CaseStore:
                 raise CaseError("This case was made by a newer version of the app.", code="case_too_new")
 
     def _recover_interrupted_runs(self) -> None:
-        # A run still 'running' when the case is opened was killed (we hold no cross-process
-        # lock on purpose: see docs/decisions.md). Its committed rows are kept.
+        # A run still 'running' while nobody holds the import lock was killed: its committed
+        # rows are kept (nothing imported is lost) and its scratch files removed. When another
+        # process or window is importing right now, leave its run alone.
+        probe = _FileLock(self.path / "import.lock")
+        if not probe.try_acquire():
+            return
+        try:
+            self._mark_interrupted_and_clean()
+        finally:
+            probe.release()
+
+    def _mark_interrupted_and_clean(self) -> None:
         with self._tx() as c:
             n = c.execute(
                 "UPDATE runs SET state=?, finished=? WHERE state=?",
@@ -228,6 +240,9 @@ class CaseStore:
 
     def close(self) -> None:
         with self._lock:
+            if self._run_lock is not None:
+                self._run_lock.release()
+                self._run_lock = None
             self._conn.close()
 
     def __enter__(self) -> CaseStore:
@@ -282,13 +297,35 @@ class CaseStore:
     # ------------------------------------------------------------------ import runs
 
     def begin_run(self) -> int:
-        with self._tx() as c:
-            cur = c.execute("INSERT INTO runs (started, state) VALUES (?, ?)", (_now(), RunState.RUNNING))
-            return int(cur.lastrowid or 0)
+        """Start an import run; one at a time per case, across processes (an OS file lock)."""
+        with self._lock:
+            if self._run_lock is not None:
+                raise CaseError("Another import into this case is still running.", code="case_busy")
+            lock = _FileLock(self.path / "import.lock")
+            if not lock.try_acquire():
+                raise CaseError("Another import into this case is still running (in another window "
+                                "or program).", code="case_busy")
+            self._run_lock = lock
+        try:
+            with self._tx() as c:
+                cur = c.execute("INSERT INTO runs (started, state) VALUES (?, ?)", (_now(), RunState.RUNNING))
+                return int(cur.lastrowid or 0)
+        except BaseException:
+            self._release_run_lock()
+            raise
 
     def finish_run(self, run_id: int, state: str = RunState.COMPLETED) -> None:
-        with self._tx() as c:
-            c.execute("UPDATE runs SET state=?, finished=? WHERE id=?", (state, _now(), run_id))
+        try:
+            with self._tx() as c:
+                c.execute("UPDATE runs SET state=?, finished=? WHERE id=?", (state, _now(), run_id))
+        finally:
+            self._release_run_lock()
+
+    def _release_run_lock(self) -> None:
+        with self._lock:
+            if self._run_lock is not None:
+                self._run_lock.release()
+                self._run_lock = None
 
     def discard_run(self, run_id: int) -> None:
         """Remove everything a run added (a cancel): the case is as it was before the run."""
@@ -300,6 +337,7 @@ class CaseStore:
             c.execute("UPDATE runs SET state=?, finished=? WHERE id=?", (RunState.CANCELLED, _now(), run_id))
         for sha in orphans:
             self.blob_path(sha).unlink(missing_ok=True)
+        self._release_run_lock()
 
     def run_state(self, run_id: int) -> str:
         rows = self._query("SELECT state FROM runs WHERE id=?", (run_id,))
@@ -461,6 +499,47 @@ def _instance_from_row(r: sqlite3.Row) -> Instance:
         has_part10_header=bool(r["has_part10_header"]), specific_character_set=r["specific_character_set"],
         uid_conflict=bool(r["uid_conflict"]), source=r["source"],
     )
+
+
+class _FileLock:
+    """An advisory, non-blocking, whole-file OS lock; the OS drops it when the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(self._fd, msvcrt.LK_UNLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _private(path: Path) -> None:

@@ -73,7 +73,6 @@ def import_sources(
         importer.run([Path(s) for s in sources])
     except (Cancelled, KeyboardInterrupt):
         importer.discard()
-        report.cancelled = True
         raise Cancelled("The import was cancelled; the case is as it was before.") from None
     except BaseException:
         store.finish_run(run_id, RunState.INTERRUPTED)

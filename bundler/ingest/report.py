@@ -20,7 +20,6 @@ class ImportReport:
     missing: list[MissingReference] = field(default_factory=list)
     dicom_instances: int = 0
     documents: int = 0
-    cancelled: bool = False
 
     def add(self, row: LogRow) -> None:
         self.rows.append(row)
@@ -61,7 +60,6 @@ class ImportReport:
             "dicom_instances": self.dicom_instances,
             "documents": self.documents,
             "duplicates": self.duplicates,
-            "cancelled": self.cancelled,
             "run_id": self.run_id,
             "reasons": self.reasons(),
             "missing_from_media": [

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from bundler.errors import LimitExceeded, UnsafePath
 from bundler.model import ImportStatus, Reason
@@ -183,7 +183,7 @@ class _LockedReader(io.RawIOBase):
 
 
 def _buffered(raw: io.RawIOBase) -> BinaryIO:
-    return io.BufferedReader(raw, buffer_size=_CHUNK)  # type: ignore[arg-type]
+    return io.BufferedReader(raw, buffer_size=_CHUNK)
 
 
 # --------------------------------------------------------------------------- walking
@@ -457,7 +457,7 @@ def _zip_opener(path: Path, info: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
         except BaseException:
             zf.close()
             raise
-        return _ZipMember(zf, member)
+        return _buffered(_ZipMember(zf, member))
 
     return opener
 
@@ -465,7 +465,7 @@ def _zip_opener(path: Path, info: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
 class _ZipMember(io.RawIOBase):
     """A member stream that closes its own ZipFile (one handle per reader: thread-safe)."""
 
-    def __init__(self, zf: zipfile.ZipFile, member: BinaryIO) -> None:
+    def __init__(self, zf: zipfile.ZipFile, member: IO[bytes]) -> None:
         self._zf = zf
         self._member = member
 

@@ -1,0 +1,68 @@
+"""The case store: one import at a time, interrupted runs recovered, live runs left alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bundler.errors import CaseError
+from bundler.model import ImportStatus, LogRow, Reason
+from bundler.store import CaseStore
+
+
+def test_a_second_import_into_the_same_case_is_refused(tmp_path: Path) -> None:
+    with CaseStore.open(tmp_path / "c", create=True) as a:
+        run = a.begin_run()
+        with CaseStore.open(tmp_path / "c") as b:  # another window opening the case
+            assert b.runs()[0]["state"] == "running", "a live import must not be marked interrupted"
+            with pytest.raises(CaseError) as e:
+                b.begin_run()
+            assert e.value.code == "case_busy"
+        a.finish_run(run)
+        with CaseStore.open(tmp_path / "c") as b:
+            b.finish_run(b.begin_run())
+        assert [r["state"] for r in a.runs()] == ["completed", "completed"]
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(tmp_path: Path) -> None:
+    code = (
+        "import os; from bundler.store import CaseStore\n"
+        f"s = CaseStore.open({str(tmp_path / 'c')!r}, create=True)\n"
+        "s.begin_run(); (s.tmp_dir / 'run-1').mkdir(); os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with CaseStore.open(tmp_path / "c") as s:
+        assert s.runs()[0]["state"] == "interrupted"
+        assert not any(s.tmp_dir.iterdir())
+
+
+def test_discard_run_removes_rows_and_blobs(tmp_path: Path) -> None:
+    with CaseStore.open(tmp_path / "c", create=True) as s:
+        run = s.begin_run()
+        sha = "ab" * 32
+        s.blob_path(sha).parent.mkdir(parents=True)
+        s.blob_path(sha).write_bytes(b"x")
+        from bundler.store import BlobRecord
+
+        s.commit_batch(run, rows=[LogRow("f", ImportStatus.IMPORTED, Reason.DOCUMENT, sha256=sha)],
+                       blobs=[BlobRecord(sha, 1)])
+        s.discard_run(run)
+        assert s.log_rows() == () and not s.blob_path(sha).exists()
+        assert s.known_hashes() == set()
+
+
+def test_not_a_case(tmp_path: Path) -> None:
+    with pytest.raises(CaseError):
+        CaseStore.open(tmp_path / "missing")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "photo.jpg").write_bytes(b"x")
+    with pytest.raises(CaseError):
+        CaseStore.open(tmp_path / "busy", create=True)
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "case.sqlite").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CaseError) as e:
+        CaseStore.open(tmp_path / "junk")
+    assert e.value.code == "case_damaged"
