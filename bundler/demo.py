@@ -20,7 +20,9 @@ CT slices fast, for the import benchmark. Both are deterministic: the same ``see
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
+import hashlib
 import io
 import logging
 import os
@@ -40,12 +42,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
 from pydicom.filebase import DicomBytesIO, DicomFileLike
 from pydicom.fileset import DIRECTORY_RECORDERS, FileSet
-from pydicom.filewriter import (
-    dcmwrite,
-    write_data_element,
-    write_dataset,
-    write_file_meta_info,
-)
+from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
 from pydicom.uid import (
     ComputedRadiographyImageStorage,
     CTImageStorage,
@@ -69,7 +66,7 @@ __all__ = ["DemoCase", "DemoStudy", "write_ct_series", "write_demo"]
 
 _log = logging.getLogger(__name__)
 
-FloatImage = npt.NDArray[np.float32]
+_FloatImage = npt.NDArray[np.float32]
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,6 +163,7 @@ _FILESET_ID = "LUH_IMAGING"
 _CT_FOV_MM = 360.0
 _CT_COVERAGE_MM = 300.0
 _MR_FOV_MM = 240.0
+_CT_LUNG_SERIES = 3  # the current CT's lung-window series, which the report's findings cite
 _CT_SERIES_MAX = 500  # write_ct_series: slices per series, as a scanner would split them
 _MAX_FILES_PER_FOLDER = 10**6  # FileSet's numeric File IDs: IM000000..IM999999
 
@@ -245,14 +243,14 @@ class _Uids:
 # --------------------------------------------------------------------------------------------
 
 
-def _grid(rows: int, cols: int) -> tuple[FloatImage, FloatImage]:
+def _grid(rows: int, cols: int) -> tuple[_FloatImage, _FloatImage]:
     """Normalised coordinates: u left→right, v top→bottom, both in [-1, 1]."""
     v, u = np.mgrid[0:rows, 0:cols].astype(np.float32)
     return (u - (cols - 1) / 2) / (cols / 2), (v - (rows - 1) / 2) / (rows / 2)
 
 
 def _ellipse(
-    u: FloatImage, v: FloatImage, cu: float, cv: float, au: float, av: float
+    u: _FloatImage, v: _FloatImage, cu: float, cv: float, au: float, av: float
 ) -> npt.NDArray[np.bool_]:
     return ((u - cu) / au) ** 2 + ((v - cv) / av) ** 2 <= 1.0
 
@@ -265,7 +263,7 @@ def _chest_ct_hu(
     contrast: bool,
     nodule_radius: float,
     noise_hu: float,
-) -> FloatImage:
+) -> _FloatImage:
     """One axial slice of a chest in Hounsfield units, seen from the feet (patient right on the
     image left, anterior at the top). ``frac`` runs from the lung apex (0) to the bases (1);
     ``nodule_radius`` is in normalised units (0 for none)."""
@@ -292,13 +290,17 @@ def _chest_ct_hu(
         hu[_ellipse(u, v, 0.0, -0.02, 0.055, 0.05)] = -1000.0
     hu[_ellipse(u, v, 0.11, 0.27, 0.06, 0.06)] = 240.0 if contrast else 45.0  # descending aorta
     # Vessels and a little emphysema make the lungs look like lungs.
-    count = max(8, matrix // 6)
-    for value, radius in ((-20.0, 0.012 + 1.0 / matrix), (-960.0, 0.02)):
+    for value, radius, count in ((-20.0, 0.012 + 1.0 / matrix, max(8, matrix // 6)),
+                                 (-960.0, 0.02, max(4, matrix // 20))):  # fmt: skip
         cu = rng.uniform(-0.6, 0.6, count)
         cv = rng.uniform(-0.35, 0.4, count)
+        half = int(np.ceil(radius * matrix / 2)) + 1
         for pu, pv in zip(cu, cv, strict=True):
-            spot = _ellipse(u, v, float(pu), float(pv), radius, radius) & lungs
-            hu[spot] = value
+            # Only the spot's neighbourhood: whole-image masks per spot are slow at 512².
+            col, row = int((pu + 1) * matrix / 2), int((pv + 1) * matrix / 2)
+            box = np.s_[max(0, row - half) : row + half + 1, max(0, col - half) : col + half + 1]
+            spot = _ellipse(u[box], v[box], float(pu), float(pv), radius, radius) & lungs[box]
+            hu[box][spot] = value
     if nodule_radius > 0:  # posterior segment of the right upper lobe
         hu[_ellipse(u, v, -0.36, 0.10, nodule_radius, nodule_radius) & right] = 30.0
     # Spine: cortical ring, cancellous body, canal; sternum; ribs along the chest wall.
@@ -315,7 +317,7 @@ def _chest_ct_hu(
     return hu
 
 
-def _ct_stored(hu: FloatImage) -> bytes:
+def _ct_stored(hu: _FloatImage) -> bytes:
     """HU → stored signed 16-bit values with Rescale Intercept -1024, slope 1."""
     return np.clip(np.rint(hu) + 1024.0, -1024, 3071).astype("<i2").tobytes()
 
@@ -338,7 +340,7 @@ def _brain_mr(matrix: int, frac: float, rng: np.random.Generator, *, flair: bool
     return np.clip(np.rint(img), 0, 4095).astype("<u2").tobytes()
 
 
-def _dome(u: FloatImage, v: FloatImage, cu: float, cv: float, au: float, av: float) -> FloatImage:
+def _dome(u: _FloatImage, v: _FloatImage, cu: float, cv: float, au: float, av: float) -> _FloatImage:
     """Thickness of an ellipsoid seen end-on: 1 at the centre, 0 at and beyond the rim."""
     r2 = ((u - cu) / au) ** 2 + ((v - cv) / av) ** 2
     return np.sqrt(np.clip(1.0 - r2, 0.0, None)).astype(np.float32)
@@ -828,7 +830,8 @@ def _ct_report(story: _Story) -> _Doc:
                 "FINDINGS",
                 (
                     "Lungs and airways: Solid nodule in the posterior segment of the right upper "
-                    f"lobe measuring 14 x 11 mm (series 2, image {story.nodule_image}), "
+                    "lobe measuring 14 x 11 mm "
+                    f"(series {_CT_LUNG_SERIES}, image {story.nodule_image}), "
                     f"previously 6 mm on the CT chest of {prior}. Its margins are lobulated with "
                     "mild spiculation. Mild centrilobular emphysema, upper lobe predominant. "
                     "No consolidation. The central airways are patent.",
@@ -996,8 +999,8 @@ def _visit_note(story: _Story) -> _Doc:
                     "1. PET/CT ordered for staging; EBUS-TBNA if the paratracheal node is "
                     "FDG-avid.",
                     "2. Full pulmonary function tests with DLCO before surgical evaluation.",
-                    "3. Referral to thoracic surgery; case to be presented at the multidisciplinary "
-                    "thoracic tumor board.",
+                    "3. Referral to thoracic surgery; case to be presented at the "
+                    "multidisciplinary thoracic tumor board.",
                     "4. Molecular and PD-L1 results pending (pathology addendum to follow).",
                     "5. The patient requests a second opinion; records release signed today.",
                     "6. Continue current medications; aspirin was resumed 2 days after biopsy.",
@@ -1241,8 +1244,8 @@ def _ct_study_datasets(
 
 
 def _label_int(label: str) -> int:
-    """A stable small integer for a label (``hash()`` of a str changes between runs)."""
-    return int.from_bytes(label.encode("utf-8")[:8].ljust(8, b"\0"), "little")
+    """A stable integer for a label (``hash()`` of a str changes from run to run)."""
+    return int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:8], "little")
 
 
 def write_demo(
@@ -1283,8 +1286,8 @@ def write_demo(
 
     Notes
     -----
-    The CD is written in a staging folder inside ``out_dir`` and moved into place at the end,
-    so a failure leaves no half-written case. The ``DICOMDIR`` is written by
+    Everything is written in a staging folder inside ``out_dir`` and moved into place at the
+    end, so a failure while writing leaves nothing behind. The ``DICOMDIR`` is written by
     :class:`pydicom.fileset.FileSet` with its default PS3.10 layout
     (``PT000000/ST000000/SE000000/IM000000``). The encapsulated PDF report on the CD is the
     very same file as ``Documents/CT_Chest_Report.pdf``.
@@ -1307,17 +1310,8 @@ def write_demo(
     _log.info(
         "demo case written: %d DICOM files, %d documents", case.dicom_files, case.document_files
     )
-    return DemoCase(
-        root=out_dir,
-        cd_dir=out_dir / "CD",
-        documents_dir=out_dir / "Documents",
-        patient_name=case.patient_name,
-        patient_id=case.patient_id,
-        birth_date=case.birth_date,
-        studies=case.studies,
-        dicom_files=case.dicom_files,
-        document_files=case.document_files,
-        junk_files=case.junk_files,
+    return dataclasses.replace(
+        case, root=out_dir, cd_dir=out_dir / "CD", documents_dir=out_dir / "Documents"
     )
 
 
@@ -1365,7 +1359,8 @@ def _write_demo_into(
         cur,
         [
             (series(cur, 2, "CT", f"AX {thk}MM SOFT TISSUE", "101803"), (40, 400), "SOFT"),
-            (series(cur, 3, "CT", f"AX {thk}MM LUNG", "101803"), (-600, 1500), "LUNG"),
+            (series(cur, _CT_LUNG_SERIES, "CT", f"AX {thk}MM LUNG", "101803"), (-600, 1500),
+             "LUNG"),  # fmt: skip
         ],
         slices=ct_slices,
         matrix=matrix,
