@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # import workers are spawned processes (PyInstaller builds)
     args = build_parser().parse_args(argv)
     from bundler.logs import setup_logging
 

@@ -42,7 +42,7 @@ from bundler.model import (
     Study,
 )
 
-__all__ = ["CaseStore", "RunState", "BlobRecord"]
+__all__ = ["BlobRecord", "CaseStore", "RunState", "blob_path"]
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,11 @@ _INSTANCE_COLUMNS = (
     "transfer_syntax_uid", "frames", "lossy", "image_type", "kind", "has_part10_header",
     "specific_character_set", "uid_conflict", "source",
 )
+
+
+def blob_path(blobs_dir: Path, sha256: str) -> Path:
+    """Where the copy with this SHA-256 lives: ``blobs/ab/abcdef…``."""
+    return blobs_dir / sha256[:2] / sha256
 
 
 def _now() -> str:
@@ -288,7 +293,7 @@ class CaseStore:
         return self.path / "tmp"
 
     def blob_path(self, sha256: str) -> Path:
-        return self.blobs_dir / sha256[:2] / sha256
+        return blob_path(self.blobs_dir, sha256)
 
     @property
     def case_id(self) -> str:

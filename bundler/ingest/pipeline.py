@@ -1,37 +1,34 @@
 """The import operation: sources in, every file accounted for in the case.
 
-Files are read once: the first megabyte decides what a file is; a DICOM file or a document is
-then hashed and copied into the case's blob store while it streams, and its header is indexed
-from the copy in memory (or from the blob for large files). Reads run on a small thread pool
-(both cores: hashing and file I/O release the GIL); sources on optical media or inside a disc
-image are read one file at a time, in order. One thread writes the index, in batches.
+Files are read once (see ``ingest.onefile``): the first megabyte decides what a file is; a DICOM
+file or a document is then hashed and copied into the case's blob store while it streams, and
+its header is indexed from the copy in memory. Plain files go to worker processes (header
+parsing is pure Python: threads would queue on the GIL); archive members go to threads;
+sources on optical media or inside a disc image are read one file at a time, in order. The
+calling thread alone writes the index, in batches, in the order files were seen.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 import logging
+import multiprocessing
 import os
 import shutil
-import tempfile
-import threading
 import time
 import zipfile
 import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from bundler.errors import Cancelled, LimitExceeded
-from bundler.ingest.dicom import DicomHeader, DicomReadError, Encoding, read_header, sniff
+from bundler.ingest.dicom import DicomHeader, Encoding
 from bundler.ingest.dicomdir import is_dicomdir_name, read_dicomdir
-from bundler.ingest.documents import looks_like_viewer_software, sniff_document
+from bundler.ingest.onefile import FileResult, WorkerConfig, ingest_path, ingest_stream
 from bundler.ingest.report import ImportReport
 from bundler.ingest.sources import Entry, Problem, walk_source
 from bundler.model import Document, ImportStatus, Instance, LogRow, MissingReference, Reason
@@ -39,16 +36,19 @@ from bundler.progress import NEVER, NO_PROGRESS, CancelToken, Progress
 from bundler.safepath import DEFAULT_LIMITS, ArchiveLimits
 from bundler.store import BlobRecord, CaseStore, RunState
 
-__all__ = ["import_sources"]
+__all__ = ["default_workers", "import_sources"]
 
 log = logging.getLogger(__name__)
 
-_HEAD = 1024 * 1024  # decides what a file is
-_CHUNK = 1024 * 1024
-_IN_MEMORY = 16 * 1024 * 1024  # larger files are indexed from their blob on disk
 _BATCH_FILES = 256
 _BATCH_SECONDS = 2.0
 _MAX_DICOMDIR = 256 * 1024 * 1024
+_PROCESS_POOL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+
+
+def default_workers() -> int:
+    """One worker per core, at least two (I/O overlaps parsing), at most four."""
+    return min(4, max(2, os.cpu_count() or 2))
 
 
 def import_sources(
@@ -59,16 +59,21 @@ def import_sources(
     cancel: CancelToken = NEVER,
     limits: ArchiveLimits = DEFAULT_LIMITS,
     workers: int | None = None,
+    processes: bool | None = None,
 ) -> ImportReport:
     """Import every file of ``sources`` (folders, discs, DICOMDIRs, ISO or ZIP files) into ``store``.
 
     Every file seen gets one log row (imported, skipped or failed, with a reason). The sources
     are only ever opened for reading. On cancel the case is left exactly as it was and
     :class:`~bundler.errors.Cancelled` is raised. Importing the same media twice adds nothing.
+
+    Plain files are processed on ``workers`` worker processes (default: one per core, at
+    least two) when there are enough of them to pay for starting the processes, or when
+    ``processes`` says so; archive members and disc images are read on threads.
     """
     run_id = store.begin_run()
     report = ImportReport(run_id)
-    importer = _Importer(store, run_id, report, progress, cancel, limits, workers)
+    importer = _Importer(store, run_id, report, progress, cancel, limits, workers, processes)
     try:
         importer.run([Path(s) for s in sources])
     except (Cancelled, KeyboardInterrupt):
@@ -81,18 +86,6 @@ def import_sources(
     log.info("import run %d: %d seen, %d imported, %d skipped, %d failed", run_id,
              report.files_seen, report.imported, report.skipped, report.failed)
     return report
-
-
-@dataclass
-class _Outcome:
-    entry: Entry
-    status: ImportStatus
-    reason: Reason
-    detail: str = ""
-    sha256: str | None = None
-    size: int = 0
-    header: DicomHeader | None = None
-    media_type: str | None = None
 
 
 @dataclass
@@ -110,20 +103,21 @@ class _Batch:
 
 class _Importer:
     def __init__(self, store: CaseStore, run_id: int, report: ImportReport, progress: Progress,
-                 cancel: CancelToken, limits: ArchiveLimits, workers: int | None) -> None:
+                 cancel: CancelToken, limits: ArchiveLimits, workers: int | None,
+                 processes: bool | None) -> None:
         self.store = store
         self.run_id = run_id
         self.report = report
         self.progress = progress
         self.cancel = cancel
         self.limits = limits
-        self.workers = workers or min(4, max(2, os.cpu_count() or 2))
+        self.workers = workers or default_workers()
+        self.processes = processes
         self.scratch = store.tmp_dir / f"run-{run_id}"
+        self.config = WorkerConfig(store.blobs_dir, store.tmp_dir, limits.max_entry_bytes)
         self.known = store.known_hashes()  # committed before this run
-        self.known_before = frozenset(self.known)
         self.pending_sops: dict[str, set[str]] = {}
-        self.created_blobs: list[str] = []
-        self._created_lock = threading.Lock()
+        self.created_blobs: list[str] = []  # blob files this run wrote (removed on cancel)
 
     # ------------------------------------------------------------------ driver
 
@@ -156,29 +150,77 @@ class _Importer:
                     self.progress(0, None, f"Looking for files: {found} found")
                 yield item
 
-    def _outcomes(self, items: list[Entry | Problem]) -> Iterator[_Outcome | Problem]:
+    def _outcomes(self, items: list[Entry | Problem]) -> Iterator[tuple[Entry, FileResult] | Problem]:
         """Process entries on the pools, yielding results in the order the files were seen."""
-        window: deque[Future[_Outcome] | Problem] = deque()
-        limit = self.workers * 4
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as parallel, \
-                ThreadPoolExecutor(1, thread_name_prefix="import-seq") as sequential:
-            try:
-                for item in items:
-                    self.cancel.raise_if_cancelled()
-                    if isinstance(item, Problem):
-                        window.append(item)
-                    else:
-                        pool = sequential if item.sequential else parallel
-                        window.append(pool.submit(self._ingest, item))
-                    while len(window) > limit:
-                        yield _resolve(window.popleft())
-                while window:
-                    self.cancel.raise_if_cancelled()
-                    yield _resolve(window.popleft())
-            finally:
-                for f in window:
-                    if isinstance(f, Future):
-                        f.cancel()
+        local = sum(1 for i in items if isinstance(i, Entry) and i.local_path is not None and not i.sequential)
+        use_processes = self.processes if self.processes is not None else local >= _PROCESS_POOL_MIN_FILES
+        window: deque[tuple[Entry, Future[FileResult]] | Problem] = deque()
+        limit = self.workers * 8
+        try:
+            with ExitStack() as pools:
+                threads = pools.enter_context(ThreadPoolExecutor(self.workers, thread_name_prefix="import"))
+                sequential = pools.enter_context(ThreadPoolExecutor(1, thread_name_prefix="import-seq"))
+                procs: Executor | None = None
+                if use_processes:
+                    # spawn, not fork: the app has threads (Qt), and fork would copy their locks.
+                    procs = pools.enter_context(ProcessPoolExecutor(
+                        self.workers, mp_context=multiprocessing.get_context("spawn")))
+                try:
+                    for item in items:
+                        self.cancel.raise_if_cancelled()
+                        if isinstance(item, Problem):
+                            window.append(item)
+                        elif item.local_path is not None and procs is not None and not item.sequential:
+                            try:
+                                window.append((item, procs.submit(ingest_path, str(item.local_path),
+                                                                  item.relpath.name, self.config)))
+                            except BrokenProcessPool:
+                                log.error("import worker processes are unavailable; continuing on threads")
+                                procs = None
+                                window.append((item, threads.submit(ingest_stream, item.opener,
+                                                                    item.relpath.name, self.config)))
+                        else:
+                            pool = sequential if item.sequential else threads
+                            window.append((item, pool.submit(ingest_stream, item.opener, item.relpath.name,
+                                                             self.config)))
+                        while len(window) > limit:
+                            yield self._resolve(window.popleft())
+                    while window:
+                        self.cancel.raise_if_cancelled()
+                        yield self._resolve(window.popleft())
+                finally:
+                    for pending in window:
+                        if not isinstance(pending, Problem):
+                            pending[1].cancel()
+        finally:
+            # The pools have finished what was running: remember blobs that results nobody
+            # will record have written, so that discard() removes them.
+            for pending in window:
+                if not isinstance(pending, Problem) and not pending[1].cancelled():
+                    self._note_blob(pending[1])
+
+    def _resolve(self, item: tuple[Entry, Future[FileResult]] | Problem) -> tuple[Entry, FileResult] | Problem:
+        if isinstance(item, Problem):
+            return item
+        entry, future = item
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            # A worker process died (out of memory?): read this file here instead.
+            log.error("an import worker process died; continuing in-process")
+            self.processes = False
+            result = ingest_stream(entry.opener, entry.relpath.name, self.config)
+        if result.created_blob and result.sha256:
+            self.created_blobs.append(result.sha256)
+        return entry, result
+
+    def _note_blob(self, future: Future[FileResult]) -> None:
+        try:
+            result = future.result()
+        except BaseException:  # noqa: BLE001 - only bookkeeping for cleanup
+            return
+        if result.created_blob and result.sha256:
+            self.created_blobs.append(result.sha256)
 
     def _commit(self, batch: _Batch) -> None:
         self.store.commit_batch(
@@ -187,11 +229,8 @@ class _Importer:
 
     def discard(self) -> None:
         self.store.discard_run(self.run_id)
-        with self._created_lock:
-            created = list(self.created_blobs)
-        for sha in created:
-            if sha not in self.known_before:
-                self.store.blob_path(sha).unlink(missing_ok=True)
+        for sha in self.created_blobs:  # written by this run, so in no earlier run
+            self.store.blob_path(sha).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ DICOMDIR index
 
@@ -227,129 +266,14 @@ class _Importer:
                                               item.sop_instance_uid, item.series_uid, item.study_uid), present))
         return refs
 
-    # ------------------------------------------------------------------ one file (worker threads)
-
-    def _ingest(self, entry: Entry) -> _Outcome:
-        if self.cancel.cancelled:
-            return _Outcome(entry, ImportStatus.SKIPPED, Reason.INTERNAL_ERROR, "cancelled")
-        try:
-            return self._ingest_file(entry)
-        except LimitExceeded as e:
-            return _Outcome(entry, ImportStatus.FAILED, Reason.FILE_TOO_LARGE, e.user_message)
-        except OSError as e:
-            from bundler.ingest.sources import _os_detail
-
-            return _Outcome(entry, ImportStatus.FAILED, Reason.UNREADABLE, _os_detail(e))
-        except (zipfile.BadZipFile, EOFError, gzip.BadGzipFile, zlib.error):
-            return _Outcome(entry, ImportStatus.FAILED, Reason.ARCHIVE_CORRUPT,
-                            "The archive member is damaged and could not be read completely.")
-        except Exception as e:  # noqa: BLE001 - one bad file must never stop an import
-            log.error("unexpected %s while importing one file", type(e).__name__)
-            return _Outcome(entry, ImportStatus.FAILED, Reason.INTERNAL_ERROR,
-                            "An unexpected problem stopped this file from being read.")
-
-    def _ingest_file(self, entry: Entry) -> _Outcome:
-        with entry.open() as f:
-            head = f.read(_HEAD)
-            if not head:
-                return _Outcome(entry, ImportStatus.SKIPPED, Reason.EMPTY_FILE, "The file is empty.")
-            encoding = sniff(head[:1024])
-            media_type = None if encoding else sniff_document(head, entry.relpath.name)
-            if encoding is None and media_type is None:
-                return self._not_importable(entry, head)
-            sha, size, data, spooled = self._read_rest(f, head)
-        try:
-            header = None
-            if encoding is not None:
-                try:
-                    stream: BinaryIO = io.BytesIO(data) if spooled is None else open(spooled, "rb")
-                    with stream:
-                        header = read_header(stream, size=size, encoding=encoding)
-                except DicomReadError as e:
-                    return _Outcome(entry, ImportStatus.FAILED, Reason(e.reason), e.detail)
-                if header.is_media_directory:
-                    return _Outcome(entry, ImportStatus.SKIPPED, Reason.DICOMDIR,
-                                    "A DICOMDIR (the disc's table of contents): used to check the disc is complete.")
-            self._store_blob(sha, data, spooled)
-        finally:
-            if spooled is not None:
-                spooled.unlink(missing_ok=True)
-        return _Outcome(entry, ImportStatus.IMPORTED, Reason.DICOM if header else Reason.DOCUMENT,
-                        sha256=sha, size=size, header=header, media_type=media_type)
-
-    def _not_importable(self, entry: Entry, head: bytes) -> _Outcome:
-        name = entry.relpath.name
-        if looks_like_viewer_software(head, name):
-            return _Outcome(entry, ImportStatus.SKIPPED, Reason.VIEWER_SOFTWARE,
-                            "Viewer software or disc autostart file: not part of the records.")
-        if name.lower().endswith((".dcm", ".dicom")):
-            return _Outcome(entry, ImportStatus.FAILED, Reason.DICOM_MALFORMED,
-                            "Named like a DICOM file, but its contents are not readable DICOM.")
-        return _Outcome(entry, ImportStatus.SKIPPED, Reason.UNSUPPORTED_TYPE,
-                        "Neither a DICOM file nor a supported document.")
-
-    def _read_rest(self, f: BinaryIO, head: bytes) -> tuple[str, int, bytes, Path | None]:
-        """Hash the whole file; keep it in memory, or spool it to the case's scratch space."""
-        digest = hashlib.sha256(head)
-        chunks: list[bytes] = [head]
-        size = len(head)
-        spool = None
-        spooled: Path | None = None
-        try:
-            while True:
-                chunk = f.read(_CHUNK)
-                if not chunk:
-                    break
-                digest.update(chunk)
-                size += len(chunk)
-                if size > self.limits.max_entry_bytes:
-                    raise LimitExceeded("The file is larger than we accept.")
-                if spool is None and size > _IN_MEMORY:
-                    self.scratch.mkdir(parents=True, exist_ok=True)
-                    fd, name = tempfile.mkstemp(prefix="spool-", dir=self.scratch)
-                    spool, spooled = os.fdopen(fd, "wb"), Path(name)
-                    for c in chunks:
-                        spool.write(c)
-                    chunks = []
-                if spool is not None:
-                    spool.write(chunk)
-                else:
-                    chunks.append(chunk)
-        except BaseException:
-            if spool is not None:
-                spool.close()
-                assert spooled is not None
-                spooled.unlink(missing_ok=True)
-            raise
-        if spool is not None:
-            spool.close()
-        return digest.hexdigest(), size, b"".join(chunks), spooled
-
-    def _store_blob(self, sha: str, data: bytes, spooled: Path | None) -> None:
-        final = self.store.blob_path(sha)
-        if final.exists():
-            return
-        final.parent.mkdir(exist_ok=True)
-        if spooled is not None:
-            tmp = spooled.with_name(spooled.name + ".blob")
-            shutil.copyfile(spooled, tmp)
-        else:
-            fd, name = tempfile.mkstemp(prefix="blob-", dir=self.store.tmp_dir)
-            tmp = Path(name)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-        os.replace(tmp, final)  # atomic: a blob file is complete or absent
-        with self._created_lock:
-            self.created_blobs.append(sha)
-
     # ------------------------------------------------------------------ index writer (one thread)
 
-    def _record(self, outcome: _Outcome | Problem, batch: _Batch) -> None:
-        if isinstance(outcome, Problem):
-            batch.rows.append(LogRow(outcome.display, outcome.status, outcome.reason, outcome.detail))
+    def _record(self, item: tuple[Entry, FileResult] | Problem, batch: _Batch) -> None:
+        if isinstance(item, Problem):
+            batch.rows.append(LogRow(item.display, item.status, item.reason, item.detail))
             self.report.add(batch.rows[-1])
             return
-        entry = outcome.entry
+        entry, outcome = item
         row = LogRow(entry.display, outcome.status, outcome.reason, outcome.detail, outcome.sha256, self.run_id)
         if outcome.status is ImportStatus.IMPORTED and outcome.sha256:
             sha = outcome.sha256
@@ -374,7 +298,7 @@ class _Importer:
         batch.rows.append(row)
         self.report.add(row)
 
-    def _instance(self, entry: Entry, outcome: _Outcome, h: DicomHeader) -> Instance:
+    def _instance(self, entry: Entry, outcome: FileResult, h: DicomHeader) -> Instance:
         assert outcome.sha256 is not None
         seen = self.pending_sops.setdefault(h.sop_instance_uid, set())
         others = (seen | self.store.sop_hashes(h.sop_instance_uid)) - {outcome.sha256}
@@ -392,7 +316,7 @@ class _Importer:
             source=entry.display,
         )
 
-    def _document(self, entry: Entry, outcome: _Outcome) -> Document:
+    def _document(self, entry: Entry, outcome: FileResult) -> Document:
         assert outcome.sha256 is not None
         return Document(
             id=outcome.sha256[:16],
@@ -402,10 +326,6 @@ class _Importer:
             title=PurePosixPath(entry.relpath.name).stem.replace("_", " "),
             source=entry.display,
         )
-
-
-def _resolve(item: Future[_Outcome] | Problem) -> _Outcome | Problem:
-    return item if isinstance(item, Problem) else item.result()
 
 
 def _norm(path: PurePosixPath) -> str:

@@ -220,7 +220,7 @@ def walk_source(
     try:
         st = root.stat()
     except OSError as e:
-        yield Problem(str(source), ImportStatus.FAILED, Reason.UNREADABLE, _os_detail(e))
+        yield Problem(str(source), ImportStatus.FAILED, Reason.UNREADABLE, os_error_detail(e))
         return
     entry = Entry(
         display=str(root),
@@ -257,7 +257,7 @@ def _file_opener(path: Path) -> Callable[[], BinaryIO]:
     return opener
 
 
-def _os_detail(e: OSError) -> str:
+def os_error_detail(e: OSError) -> str:
     if e.errno in (errno.EACCES, errno.EPERM):
         return "Permission denied."
     if e.errno == errno.EIO:
@@ -283,7 +283,7 @@ def _walk_folder(root: Path, ctx: _Ctx, *, sequential: bool) -> Iterator[Item]:
             with os.scandir(folder) as it:
                 children = sorted(it, key=lambda d: d.name)
         except OSError as e:
-            yield Problem(str(folder), ImportStatus.FAILED, Reason.UNREADABLE, _os_detail(e))
+            yield Problem(str(folder), ImportStatus.FAILED, Reason.UNREADABLE, os_error_detail(e))
             continue
         subfolders: list[Path] = []
         for child in children:
@@ -304,7 +304,7 @@ def _walk_folder(root: Path, ctx: _Ctx, *, sequential: bool) -> Iterator[Item]:
             except OSError as e:
                 yield Problem(str(path), ImportStatus.FAILED,
                               Reason.UNSAFE_PATH if e.errno == errno.ELOOP else Reason.UNREADABLE,
-                              _os_detail(e))
+                              os_error_detail(e))
                 continue
             if stat.S_ISDIR(cst.st_mode):
                 subfolders.append(path)
@@ -337,7 +337,7 @@ def _maybe_expand(entry: Entry, ctx: _Ctx, *, depth: int) -> Iterator[Item]:
         else:
             kind = _sniff_stream(entry.opener, entry.size)
     except OSError as e:
-        yield Problem(entry.display, ImportStatus.FAILED, Reason.UNREADABLE, _os_detail(e))
+        yield Problem(entry.display, ImportStatus.FAILED, Reason.UNREADABLE, os_error_detail(e))
         return
     except (LimitExceeded, zipfile.BadZipFile, EOFError, gzip.BadGzipFile, zlib.error) as e:
         yield Problem(entry.display, ImportStatus.FAILED, Reason.ARCHIVE_CORRUPT, _archive_detail(e))
@@ -373,7 +373,7 @@ def _local_path(entry: Entry, ctx: _Ctx) -> Path | Problem:
     except LimitExceeded as e:
         return Problem(entry.display, ImportStatus.FAILED, Reason.ARCHIVE_LIMIT, e.user_message)
     except OSError as e:
-        return Problem(entry.display, ImportStatus.FAILED, Reason.UNREADABLE, _os_detail(e))
+        return Problem(entry.display, ImportStatus.FAILED, Reason.UNREADABLE, os_error_detail(e))
     except (zipfile.BadZipFile, EOFError, gzip.BadGzipFile, zlib.error, ValueError) as e:
         return Problem(entry.display, ImportStatus.FAILED, Reason.ARCHIVE_CORRUPT, _archive_detail(e))
     return Path(name)
@@ -529,7 +529,7 @@ def _walk_iso(outer: Entry, path: Path, ctx: _Ctx, *, depth: int) -> Iterator[It
         iso.open(str(path))
     except (PyCdlibException, OSError, ValueError, struct.error, IndexError) as e:
         yield Problem(outer.display, ImportStatus.FAILED, Reason.ARCHIVE_CORRUPT,
-                      "The disc image is damaged or not a data disc." if not isinstance(e, OSError) else _os_detail(e))
+                      "The disc image is damaged or not a data disc." if not isinstance(e, OSError) else os_error_detail(e))
         return
     lock = threading.Lock()
 
