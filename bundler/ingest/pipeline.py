@@ -143,6 +143,8 @@ class _Importer:
     def _enumerate(self, sources: list[Path], resources: ExitStack) -> Iterator[Entry | Problem]:
         found = 0
         for source in sources:
+            if is_dicomdir_name(source.name) and source.is_file():
+                source = source.parent  # "import this DICOMDIR" means the media it indexes
             for item in walk_source(source, scratch=self.scratch, limits=self.limits, cancel=self.cancel,
                                     resources=resources):
                 found += 1

@@ -268,3 +268,34 @@ def test_case_folder_is_private_and_reopens(tmp_path: Path) -> None:
     shutil.rmtree(path / "blobs")
     with CaseStore.open(path) as s:  # a missing blob folder is recreated, the index opens
         assert s.integrity_check()
+
+
+def test_demo_case_imports_completely(tmp_path: Path, store: CaseStore) -> None:
+    from bundler.demo import write_demo
+
+    demo = write_demo(tmp_path / "demo", ct_slices=6, matrix=64)
+    report = import_sources([demo.cd_dir, demo.documents_dir], store)
+    assert report.failed == 0 and report.missing == []
+    assert report.dicom_instances == demo.dicom_files
+    assert report.documents == demo.document_files
+    skipped = {Path(r.source).name: r.reason for r in report.rows if r.status is ImportStatus.SKIPPED}
+    assert skipped.pop("DICOMDIR") is Reason.DICOMDIR
+    assert set(skipped.values()) <= {Reason.VIEWER_SOFTWARE, Reason.UNSUPPORTED_TYPE}
+    assert len(skipped) == len(demo.junk_files)
+
+    assert [p.name for p in store.patients()] == [demo.patient_name]
+    studies = store.studies()
+    assert {s.study_uid for s in studies} == {s.study_uid for s in demo.studies}
+    for expected in demo.studies:
+        got = next(s for s in studies if s.study_uid == expected.study_uid)
+        assert got.date == expected.date and got.accession == expected.accession
+        assert got.instance_count == expected.instance_count
+        assert len(got.series) == expected.series_count
+    kinds = {i.kind for i in store.instances()}
+    assert "encapsulated_pdf" in kinds and "image" in kinds
+
+
+def test_a_dicomdir_given_as_source_means_its_media(shared_data: Path, store: CaseStore) -> None:
+    tiny = shared_data / "1_dicom_media/cd_pydicom_dicomdirtests/TINY_ALPHA"
+    report = import_sources([tiny / "DICOMDIR"], store)
+    assert report.dicom_instances == 50 and report.missing == []
