@@ -9,9 +9,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bundler.model.clinical import (
+    Allergy,
+    Attachment,
+    DocumentKind,
+    Encounter,
+    FlaggedPhrase,
+    LabResult,
+    Medication,
+    ParsedDocument,
+    PersonIdentity,
+    PriorReference,
+    Problem,
+    Procedure,
+    ReportSection,
+)
+
 __all__ = [
+    "Allergy",
+    "Attachment",
     "DicomObjectKind",
     "Document",
+    "DocumentKind",
+    "Encounter",
+    "FlaggedPhrase",
+    "LabResult",
+    "Medication",
+    "ParsedDocument",
+    "PersonIdentity",
+    "PriorReference",
+    "Problem",
+    "Procedure",
+    "ReportSection",
     "ImportStatus",
     "Instance",
     "LogRow",
