@@ -11,6 +11,8 @@ __all__ = [
     "BundlerError",
     "Cancelled",
     "CaseError",
+    "PackageCorrupt",
+    "PackageWrongKey",
     "LimitExceeded",
     "SourceError",
     "UnsafePath",
@@ -70,3 +72,15 @@ class LimitExceeded(BundlerError):
     """An input is larger, deeper or more compressed than we accept (zip bombs and the like)."""
 
     code = "limit_exceeded"
+
+
+class PackageWrongKey(BundlerError):
+    """The passphrase or key does not open a package (age or AES ZIP)."""
+
+    code = "wrong_key"
+
+
+class PackageCorrupt(BundlerError):
+    """A package is damaged, truncated or was altered."""
+
+    code = "corrupt"

@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from bundler.errors import BundlerError, LimitExceeded, UsageError
+from bundler.errors import BundlerError, LimitExceeded, PackageCorrupt, PackageWrongKey, UsageError
 from bundler.progress import NEVER, NO_PROGRESS, CancelToken, Progress
 
 if TYPE_CHECKING:
@@ -129,14 +129,14 @@ class AgeError(BundlerError):
         self.detail = detail
 
 
-class AgeWrongKey(AgeError):
+class AgeWrongKey(AgeError, PackageWrongKey):
     """No identity or passphrase given opens any recipient stanza of the file."""
 
     code = "wrong_key"
     default_message = "The passphrase or key does not open this package."
 
 
-class AgeCorrupt(AgeError):
+class AgeCorrupt(AgeError, PackageCorrupt):
     """The file is damaged, truncated, has trailing data, or was altered (a MAC failed)."""
 
     code = "corrupt"
