@@ -59,7 +59,7 @@ from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-from bundler.errors import LimitExceeded, PackageCorrupt, PackageWrongKey, UnsafePath, UsageError
+from bundler.errors import BundlerError, LimitExceeded, PackageCorrupt, PackageWrongKey, UnsafePath, UsageError
 from bundler.progress import NEVER, NO_PROGRESS, CancelToken, Progress
 from bundler.safepath import DEFAULT_LIMITS, ArchiveLimits, clean_member_name, safe_join
 
