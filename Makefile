@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # libxcb-cursor0), and the real tools the tests talk to.
 DEBS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-shape0 \
         libxcb-randr0 libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 \
-        dcmtk dicom3tools age p7zip-full xorriso poppler-utils tesseract-ocr tesseract-ocr-spa
+        dcmtk dicom3tools orthanc age p7zip-full xorriso poppler-utils tesseract-ocr tesseract-ocr-spa
 
 .PHONY: run test system-deps venv lint bench clean
 
