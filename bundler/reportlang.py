@@ -58,6 +58,8 @@ __all__ = [
     "SECTION_NAMES",
     "analyse_report",
     "canonical_regions",
+    "find_dates",
+    "looks_spanish",
     "find_flags",
     "find_modality",
     "find_priors",
@@ -652,6 +654,20 @@ def _dates(text: str, report: _dt.date | None, day_first: bool) -> list[tuple[in
         if value:
             out.append((m.start("yy") if m.group("yy") else pos, m.end(), value))
     return out
+
+
+def find_dates(text: str, *, report_date: str = "", day_first: bool | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, ISO date) of every date written in ``text``, as precise as written.
+
+    Ambiguous numeric dates follow the rules of :func:`find_priors` (docs/decisions.md);
+    ``day_first`` overrides the guess from the text's language (pass it for a short snippet).
+    """
+    return _dates(text, _parse_report_date(report_date), _looks_spanish(text) if day_first is None else day_first)
+
+
+def looks_spanish(text: str) -> bool:
+    """Whether a text reads as Spanish (numeric dates then are day first)."""
+    return _looks_spanish(text)
 
 
 _SPANISH_MARKERS = frozenset(

@@ -15,6 +15,7 @@ imported is lost; re-running the import adds the rest).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -30,8 +31,20 @@ from types import TracebackType
 
 from bundler.errors import CaseError
 from bundler.model import (
+    Allergy,
     DicomObjectKind,
     Document,
+    DocumentKind,
+    Encounter,
+    FlaggedPhrase,
+    LabResult,
+    Medication,
+    ParsedDocument,
+    PersonIdentity,
+    PriorReference,
+    Problem,
+    Procedure,
+    ReportSection,
     ImportStatus,
     Instance,
     LogRow,
@@ -107,10 +120,39 @@ CREATE TABLE IF NOT EXISTS documents (
     source TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT 'other',
     kind_confidence REAL NOT NULL DEFAULT 0,
+    kind_evidence TEXT NOT NULL DEFAULT '',
     date TEXT NOT NULL DEFAULT '',
     pages INTEGER,
-    linked_study_uid TEXT,
-    from_dicom_sop_instance_uid TEXT
+    from_dicom_sop_instance_uid TEXT,
+    facility TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    patient_name TEXT NOT NULL DEFAULT '',
+    patient_birth_date TEXT NOT NULL DEFAULT '',
+    patient_id TEXT NOT NULL DEFAULT '',
+    accession TEXT NOT NULL DEFAULT '',
+    modality TEXT NOT NULL DEFAULT '',
+    needs_label INTEGER NOT NULL DEFAULT 0,
+    password_protected INTEGER NOT NULL DEFAULT 0,
+    parent_id TEXT
+);
+-- What a document says (structured content, report sections, priors, flagged phrases, text),
+-- as JSON: read whole, never queried field by field.
+CREATE TABLE IF NOT EXISTS document_content (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id),
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    content TEXT NOT NULL
+);
+-- A kind the user set by hand, keyed by content so it survives deleting and re-importing.
+CREATE TABLE IF NOT EXISTS kind_overrides (
+    sha256 TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    set_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kos_refs (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    kos_sop_uid TEXT NOT NULL,
+    referenced_sop_uid TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS log (
     id INTEGER PRIMARY KEY,
@@ -299,10 +341,22 @@ class CaseStore:
     def case_id(self) -> str:
         return str(self._query("SELECT value FROM meta WHERE key='case_id'")[0][0])
 
+    @property
+    def is_read_only(self) -> bool:
+        """A case opened from a package: what the reviewer received, not to be added to."""
+        rows = self._query("SELECT value FROM meta WHERE key='read_only'")
+        return bool(rows) and rows[0][0] == "1"
+
+    def mark_read_only(self) -> None:
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('read_only', '1')")
+
     # ------------------------------------------------------------------ import runs
 
     def begin_run(self) -> int:
         """Start an import run; one at a time per case, across processes (an OS file lock)."""
+        if self.is_read_only:
+            raise CaseError("This case was opened from a package and is read-only.", code="case_read_only")
         with self._lock:
             if self._run_lock is not None:
                 raise CaseError("Another import into this case is still running.", code="case_busy")
@@ -336,7 +390,7 @@ class CaseStore:
         """Remove everything a run added (a cancel): the case is as it was before the run."""
         with self._tx() as c:
             orphans = [r[0] for r in c.execute("SELECT sha256 FROM blobs WHERE run_id=?", (run_id,))]
-            for table in ("instances", "documents", "log", "media_refs"):
+            for table in ("instances", "document_content", "documents", "log", "media_refs", "kos_refs"):
                 c.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))  # noqa: S608 - fixed names
             c.execute("DELETE FROM blobs WHERE run_id=?", (run_id,))
             c.execute("UPDATE runs SET state=?, finished=? WHERE id=?", (RunState.CANCELLED, _now(), run_id))
@@ -362,7 +416,8 @@ class CaseStore:
         rows: Iterable[LogRow],
         blobs: Iterable[BlobRecord] = (),
         instances: Iterable[Instance] = (),
-        documents: Iterable[Document] = (),
+        documents: Iterable[tuple[Document, ParsedDocument]] = (),
+        kos_refs: Iterable[tuple[str, str]] = (),
         conflicted_uids: Iterable[str] = (),
         media_refs: Iterable[tuple[MissingReference, bool]] = (),
     ) -> None:
@@ -381,13 +436,20 @@ class CaseStore:
                 "UPDATE instances SET uid_conflict=1 WHERE sop_instance_uid=?",
                 [(u,) for u in conflicted_uids],
             )
+            for d, content in documents:
+                cur = c.execute(
+                    f"INSERT OR IGNORE INTO documents ({', '.join(_DOCUMENT_COLUMNS)}) "  # noqa: S608
+                    f"VALUES ({', '.join('?' * len(_DOCUMENT_COLUMNS))})", _document_values(run_id, d))
+                if cur.rowcount:
+                    c.execute("INSERT INTO document_content (doc_id, run_id, content) VALUES (?, ?, ?)",
+                              (d.id, run_id, content_to_json(content)))
+                elif d.from_dicom_sop_instance_uid:
+                    # The same document arrived both as a file and inside DICOM: remember both.
+                    c.execute("UPDATE documents SET from_dicom_sop_instance_uid=? WHERE id=? AND"
+                              " from_dicom_sop_instance_uid IS NULL", (d.from_dicom_sop_instance_uid, d.id))
             c.executemany(
-                "INSERT OR REPLACE INTO documents (id, run_id, sha256, size, media_type, title, source, kind,"
-                " kind_confidence, date, pages, linked_study_uid, from_dicom_sop_instance_uid)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(d.id, run_id, d.sha256, d.size, d.media_type, d.title, d.source, d.kind,
-                  d.kind_confidence, d.date, d.pages, d.linked_study_uid, d.from_dicom_sop_instance_uid)
-                 for d in documents],
+                "INSERT INTO kos_refs (run_id, kos_sop_uid, referenced_sop_uid) VALUES (?, ?, ?)",
+                [(run_id, kos, ref) for kos, ref in kos_refs],
             )
             c.executemany(
                 "INSERT INTO log (run_id, source, status, reason, detail, sha256) VALUES (?, ?, ?, ?, ?, ?)",
@@ -439,10 +501,47 @@ class CaseStore:
         return tuple(Patient(r[0], r[1], r[2], r[3]) for r in rows)
 
     def documents(self) -> tuple[Document, ...]:
+        """Every document, with the kind the user chose where they chose one."""
         rows = self._query(
-            "SELECT id, sha256, size, media_type, title, source, kind, kind_confidence, date, pages,"
-            " linked_study_uid, from_dicom_sop_instance_uid FROM documents ORDER BY date, title, id")
-        return tuple(Document(*r) for r in rows)
+            f"SELECT {', '.join('d.' + c for c in _DOCUMENT_COLUMNS[1:])}, o.kind AS override"  # noqa: S608
+            " FROM documents d LEFT JOIN kind_overrides o ON o.sha256 = d.sha256 ORDER BY d.date, d.title, d.id")
+        return tuple(_document_from_row(r) for r in rows)
+
+    def document_content(self, doc_id: str) -> ParsedDocument | None:
+        rows = self._query("SELECT content FROM document_content WHERE doc_id=?", (doc_id,))
+        return content_from_json(rows[0][0]) if rows else None
+
+    def document_contents(self) -> dict[str, ParsedDocument]:
+        """What every document says (structured content, sections, priors, flags, text)."""
+        return {r[0]: content_from_json(r[1]) for r in self._query("SELECT doc_id, content FROM document_content")}
+
+    def set_kind(self, doc_id: str, kind: str) -> Document:
+        """Set a document's kind by hand; kept by content hash, so it survives re-import."""
+        rows = self._query("SELECT sha256 FROM documents WHERE id=?", (doc_id,))
+        if not rows:
+            raise CaseError("There is no document with that ID in this case.", code="no_such_document")
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO kind_overrides (sha256, kind, set_at) VALUES (?, ?, ?)",
+                      (rows[0][0], kind, _now()))
+        return next(d for d in self.documents() if d.id == doc_id)
+
+    def update_document_reading(self, doc_id: str, p: ParsedDocument) -> None:
+        """Store a new reading of a document (after OCR): what it is and what it says."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE documents SET kind=?, kind_confidence=?, kind_evidence=?, date=?, facility=?, author=?,"
+                " patient_name=?, patient_birth_date=?, patient_id=?, accession=?, modality=?, needs_label=?,"
+                " pages=COALESCE(?, pages) WHERE id=?",
+                (str(p.kind), p.kind_confidence, p.kind_evidence, p.date, p.facility, p.author, p.patient.name,
+                 p.patient.birth_date, p.patient.id, p.accession, p.modality, int(p.needs_label), p.pages, doc_id))
+            c.execute("UPDATE document_content SET content=? WHERE doc_id=?", (content_to_json(p), doc_id))
+
+    def kos_references(self) -> dict[str, tuple[str, ...]]:
+        """Key Object Selection instance UID → the instance UIDs it marks as key."""
+        out: dict[str, list[str]] = {}
+        for kos, ref in self._query("SELECT kos_sop_uid, referenced_sop_uid FROM kos_refs ORDER BY id"):
+            out.setdefault(kos, []).append(ref)
+        return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
     def log_rows(self) -> tuple[LogRow, ...]:
         rows = self._query("SELECT source, status, reason, detail, sha256, run_id FROM log ORDER BY id")
@@ -469,6 +568,65 @@ class CaseStore:
 
     def summary_json(self) -> str:
         return json.dumps({"case_id": self.case_id, "runs": self.runs()})
+
+
+_DOCUMENT_COLUMNS = (
+    "run_id", "id", "sha256", "size", "media_type", "title", "source", "kind", "kind_confidence",
+    "kind_evidence", "date", "pages", "from_dicom_sop_instance_uid", "facility", "author", "patient_name",
+    "patient_birth_date", "patient_id", "accession", "modality", "needs_label", "password_protected",
+    "parent_id",
+)
+
+
+def _document_values(run_id: int, d: Document) -> tuple[object, ...]:
+    return (
+        run_id, d.id, d.sha256, d.size, d.media_type, d.title, d.source, d.kind, d.kind_confidence,
+        d.kind_evidence, d.date, d.pages, d.from_dicom_sop_instance_uid, d.facility, d.author,
+        d.patient.name, d.patient.birth_date, d.patient.id, d.accession, d.modality, int(d.needs_label),
+        int(d.password_protected), d.parent_id,
+    )
+
+
+def _document_from_row(r: sqlite3.Row) -> Document:
+    override = r["override"]
+    return Document(
+        id=r["id"], sha256=r["sha256"], size=r["size"], media_type=r["media_type"], title=r["title"],
+        source=r["source"], kind=override or r["kind"],
+        kind_confidence=1.0 if override else r["kind_confidence"], date=r["date"], pages=r["pages"],
+        from_dicom_sop_instance_uid=r["from_dicom_sop_instance_uid"],
+        kind_evidence="set by you" if override else r["kind_evidence"], kind_overridden=bool(override),
+        facility=r["facility"], author=r["author"],
+        patient=PersonIdentity(r["patient_name"], r["patient_birth_date"], r["patient_id"]),
+        accession=r["accession"], modality=r["modality"], needs_label=bool(r["needs_label"]),
+        password_protected=bool(r["password_protected"]), parent_id=r["parent_id"],
+    )
+
+
+def content_to_json(p: ParsedDocument) -> str:
+    """What a document says, without its bytes (attachments are documents of their own)."""
+    data = dataclasses.asdict(dataclasses.replace(p, attachments=()))
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_from_json(text: str) -> ParsedDocument:
+    d = json.loads(text)
+    return ParsedDocument(
+        media_type=d["media_type"], title=d["title"], kind=DocumentKind(d["kind"]),
+        kind_confidence=d["kind_confidence"], kind_evidence=d["kind_evidence"], date=d["date"],
+        facility=d["facility"], author=d["author"], patient=PersonIdentity(**d["patient"]), text=d["text"],
+        pages=d["pages"], accession=d["accession"], modality=d["modality"], needs_label=d["needs_label"],
+        password_protected=d["password_protected"],
+        medications=tuple(Medication(**x) for x in d["medications"]),
+        allergies=tuple(Allergy(**x) for x in d["allergies"]),
+        problems=tuple(Problem(**x) for x in d["problems"]),
+        results=tuple(LabResult(**x) for x in d["results"]),
+        procedures=tuple(Procedure(**x) for x in d["procedures"]),
+        encounters=tuple(Encounter(**x) for x in d["encounters"]),
+        sections=tuple(ReportSection(**x) for x in d["sections"]),
+        priors=tuple(PriorReference(**x) for x in d["priors"]),
+        flags=tuple(FlaggedPhrase(**x) for x in d["flags"]),
+        problems_found=tuple(d["problems_found"]),
+    )
 
 
 def _reason(code: str) -> Reason:

@@ -17,7 +17,6 @@ from enum import StrEnum
 from typing import Any, BinaryIO
 
 import pydicom
-import pydicom.config
 from pydicom.errors import InvalidDicomError
 
 from bundler.model import DicomObjectKind, Patient
@@ -33,10 +32,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# Outside data is often slightly wrong; we index what can be read and never "fix" the file.
-pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
-logging.getLogger("pydicom").setLevel(logging.ERROR)  # pydicom may log element values
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 

@@ -7,6 +7,7 @@ pure Python and would otherwise hold the GIL).
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -23,11 +24,13 @@ from typing import BinaryIO
 
 from bundler.errors import LimitExceeded
 from bundler.ingest.dicom import DicomHeader, DicomReadError, read_header, sniff
-from bundler.ingest.documents import looks_like_viewer_software, sniff_document
-from bundler.model import ImportStatus, Reason
+from bundler.ingest.dicomdocs import extract_document
+from bundler.ingest.documents import looks_like_viewer_software, read_document, sniff_document, understand
+from bundler.ingest.readers_errors import DocumentReadError
+from bundler.model import DicomObjectKind, ImportStatus, ParsedDocument, Reason
 from bundler.store import blob_path
 
-__all__ = ["FileResult", "WorkerConfig", "ingest_path", "ingest_stream"]
+__all__ = ["ExtractedDocument", "FileResult", "WorkerConfig", "ingest_path", "ingest_stream"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,18 @@ class WorkerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtractedDocument:
+    """A document this file is, carries (attachments) or wraps (DICOM Encapsulated PDF, SR)."""
+
+    sha256: str
+    size: int
+    parsed: ParsedDocument
+    parent: int | None = None  # index of the document it was embedded in
+    from_sop_uid: str | None = None  # taken out of this DICOM instance
+    created_blob: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class FileResult:
     status: ImportStatus
     reason: Reason
@@ -55,17 +70,29 @@ class FileResult:
     header: DicomHeader | None = None
     media_type: str | None = None
     created_blob: bool = False  # this call wrote the blob file (undone on cancel)
+    documents: tuple[ExtractedDocument, ...] = ()
+    kos_refs: tuple[str, ...] = ()  # instances a Key Object Selection marks
+
+    @property
+    def created_blobs(self) -> list[str]:
+        out = [self.sha256] if self.created_blob and self.sha256 else []
+        return out + [d.sha256 for d in self.documents if d.created_blob]
 
 
-def ingest_path(path: str, name: str, config: WorkerConfig) -> FileResult:
+def ingest_path(path: str, name: str, config: WorkerConfig, on_disc: bool = False) -> FileResult:
     """Import the plain file at ``path`` (process-pool entry point)."""
-    return ingest_stream(lambda: open(path, "rb", buffering=_CHUNK), name, config)
+    return ingest_stream(lambda: open(path, "rb", buffering=_CHUNK), name, config, on_disc)
 
 
-def ingest_stream(opener: Callable[[], BinaryIO], name: str, config: WorkerConfig) -> FileResult:
-    """Import one file, given a way to open it read-only; never raises for bad input."""
+def ingest_stream(opener: Callable[[], BinaryIO], name: str, config: WorkerConfig,
+                  on_disc: bool = False) -> FileResult:
+    """Import one file, given a way to open it read-only; never raises for bad input.
+
+    ``on_disc``: the file is on DICOM media (beside a DICOMDIR): pictures and text files there
+    are the viewer's, not the patient's.
+    """
     try:
-        return _ingest(opener, name, config)
+        return _ingest(opener, name, config, on_disc)
     except LimitExceeded as e:
         return FileResult(ImportStatus.FAILED, Reason.FILE_TOO_LARGE, e.user_message)
     except OSError as e:
@@ -81,13 +108,13 @@ def ingest_stream(opener: Callable[[], BinaryIO], name: str, config: WorkerConfi
                           "An unexpected problem stopped this file from being read.")
 
 
-def _ingest(opener: Callable[[], BinaryIO], name: str, config: WorkerConfig) -> FileResult:
+def _ingest(opener: Callable[[], BinaryIO], name: str, config: WorkerConfig, on_disc: bool) -> FileResult:
     with opener() as f:
         head = f.read(_HEAD)
         if not head:
             return FileResult(ImportStatus.SKIPPED, Reason.EMPTY_FILE, "The file is empty.")
         encoding = sniff(head[:1024])
-        media_type = None if encoding else sniff_document(head, name)
+        media_type = None if encoding else sniff_document(head, name, on_disc=on_disc)
         if encoding is None and media_type is None:
             return _not_importable(head, name)
         sha, size, data, spooled = _read_rest(f, head, config)
@@ -103,12 +130,99 @@ def _ingest(opener: Callable[[], BinaryIO], name: str, config: WorkerConfig) -> 
             if header.is_media_directory:
                 return FileResult(ImportStatus.SKIPPED, Reason.DICOMDIR,
                                   "A DICOMDIR (the disc's table of contents): used to check the disc is complete.")
+            documents, kos_refs = _dicom_documents(header, data, spooled, config)
+            created = _store_blob(sha, data, spooled, config)
+            return FileResult(ImportStatus.IMPORTED, Reason.DICOM, sha256=sha, size=size, header=header,
+                              created_blob=created, documents=documents, kos_refs=kos_refs)
+        assert media_type is not None
+        try:
+            documents = _read_with_attachments(data, media_type, name, config, depth=0)
+        except DocumentReadError as e:
+            reason = Reason.DOCUMENT_UNSAFE if e.reason == "xml_forbidden" else Reason.DOCUMENT_UNREADABLE
+            return FileResult(ImportStatus.FAILED, reason, e.detail)
         created = _store_blob(sha, data, spooled, config)
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)
-    return FileResult(ImportStatus.IMPORTED, Reason.DICOM if header else Reason.DOCUMENT, sha256=sha,
-                      size=size, header=header, media_type=media_type, created_blob=created)
+    documents = (dataclasses.replace(documents[0], sha256=sha, size=size, created_blob=created),) + documents[1:]
+    protected = documents[0].parsed.password_protected
+    notes = "; ".join(documents[0].parsed.problems_found)
+    return FileResult(
+        ImportStatus.IMPORTED, Reason.DOCUMENT_PASSWORD_PROTECTED if protected else Reason.DOCUMENT,
+        "password-protected: open it in the app with its password" if protected else notes,
+        sha256=sha, size=size, media_type=media_type, created_blob=created, documents=documents)
+
+
+_MAX_ATTACHMENT_DEPTH = 2
+
+
+def _read_with_attachments(data: bytes, media_type: str, name: str, config: WorkerConfig, *,
+                           depth: int) -> tuple[ExtractedDocument, ...]:
+    """The document itself (index 0, its blob written by the caller) and what it carries."""
+    parsed = read_document(data, media_type=media_type, name=name, scratch=config.tmp_dir)
+    out = [ExtractedDocument("", len(data), dataclasses.replace(parsed, attachments=()))]
+    if depth >= _MAX_ATTACHMENT_DEPTH:
+        return tuple(out)
+    for att in parsed.attachments:
+        sha = hashlib.sha256(att.data).hexdigest()
+        # What the bytes are beats what the container says ("application/xml" may be a C-CDA).
+        media = sniff_document(att.data[:_HEAD], att.title or name) or att.media_type
+        try:
+            inner = _read_with_attachments(att.data, media, att.title or name, config, depth=depth + 1)
+        except DocumentReadError:
+            inner = (ExtractedDocument("", len(att.data), ParsedDocument(
+                media_type=media, title=att.title, needs_label=True,
+                problems_found=("This embedded document could not be read.",))),)
+        first = inner[0].parsed
+        if att.kind is not None and first.kind_confidence < 0.9:
+            first = dataclasses.replace(first, kind=att.kind, kind_confidence=0.9, kind_evidence=att.kind_evidence)
+        first = dataclasses.replace(first, title=att.title or first.title, date=att.date or first.date)
+        created = _store_blob(sha, att.data, None, config)
+        base = len(out)
+        out.append(ExtractedDocument(sha, len(att.data), first, parent=0, created_blob=created))
+        for child in inner[1:]:  # attachments of the attachment: re-index their parents
+            parent = base if child.parent in (None, 0) else base + child.parent
+            out.append(dataclasses.replace(child, parent=parent))
+    return tuple(out)
+
+
+def _dicom_documents(header: DicomHeader, data: bytes, spooled: Path | None,
+                     config: WorkerConfig) -> tuple[tuple[ExtractedDocument, ...], tuple[str, ...]]:
+    """Encapsulated PDFs and SRs become documents; KOS keep the instances they mark."""
+    if header.kind not in (DicomObjectKind.ENCAPSULATED_PDF, DicomObjectKind.ENCAPSULATED_DOCUMENT,
+                           DicomObjectKind.STRUCTURED_REPORT, DicomObjectKind.KEY_OBJECT_SELECTION):
+        return (), ()
+    raw = data if spooled is None else spooled.read_bytes()
+    try:
+        found = extract_document(raw)
+    except ValueError:
+        return (), ()
+    if found is None:
+        return (), ()
+    if header.kind is DicomObjectKind.KEY_OBJECT_SELECTION:
+        return (), found.referenced_sop_uids
+    try:
+        parsed = read_document(found.data, media_type=found.media_type, name=found.title or "report",
+                               scratch=config.tmp_dir)
+    except DocumentReadError:
+        parsed = ParsedDocument(media_type=found.media_type, needs_label=True,
+                                problems_found=("The document inside this DICOM object could not be read.",))
+    changes: dict[str, object] = {"title": found.title or parsed.title, "date": found.date or parsed.date,
+                                  "accession": parsed.accession or header.accession,
+                                  "modality": parsed.modality or _study_modality(header)}
+    if found.kind is not None:
+        changes.update(kind=found.kind, kind_confidence=0.95, kind_evidence=found.kind_evidence)
+    parsed = dataclasses.replace(parsed, attachments=(), **changes)  # type: ignore[arg-type]
+    if found.kind is not None:
+        parsed = understand(parsed)  # sections, priors and flags of a report known by its title
+    sha = hashlib.sha256(found.data).hexdigest()
+    created = _store_blob(sha, found.data, None, config)
+    return (ExtractedDocument(sha, len(found.data), parsed, from_sop_uid=header.sop_instance_uid,
+                              created_blob=created),), found.referenced_sop_uids
+
+
+def _study_modality(header: DicomHeader) -> str:
+    return "" if header.modality in ("DOC", "SR", "KO", "OT") else header.modality
 
 
 def _not_importable(head: bytes, name: str) -> FileResult:

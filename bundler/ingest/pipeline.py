@@ -31,7 +31,9 @@ from bundler.ingest.dicomdir import is_dicomdir_name, read_dicomdir
 from bundler.ingest.onefile import FileResult, WorkerConfig, ingest_path, ingest_stream
 from bundler.ingest.report import ImportReport
 from bundler.ingest.sources import Entry, Problem, walk_source
-from bundler.model import Document, ImportStatus, Instance, LogRow, MissingReference, Reason
+from bundler.ingest.documents import OCR_MEDIA_TYPES, read_document
+from bundler.ingest.readers_errors import DocumentReadError
+from bundler.model import Document, ImportStatus, Instance, LogRow, MissingReference, ParsedDocument, Reason
 from bundler.progress import NEVER, NO_PROGRESS, CancelToken, Progress
 from bundler.safepath import DEFAULT_LIMITS, ArchiveLimits
 from bundler.store import BlobRecord, CaseStore, RunState
@@ -93,7 +95,8 @@ class _Batch:
     rows: list[LogRow] = field(default_factory=list)
     blobs: list[BlobRecord] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
+    documents: list[tuple[Document, ParsedDocument]] = field(default_factory=list)
+    kos_refs: list[tuple[str, str]] = field(default_factory=list)
     conflicts: set[str] = field(default_factory=set)
     media_refs: list[tuple[MissingReference, bool]] = field(default_factory=list)
 
@@ -118,6 +121,8 @@ class _Importer:
         self.known = store.known_hashes()  # committed before this run
         self.pending_sops: dict[str, set[str]] = {}
         self.created_blobs: list[str] = []  # blob files this run wrote (removed on cancel)
+        self.ocr_queue: list[str] = []  # documents to read with OCR once every file is in
+        self.on_disc: set[tuple[str, str]] = set()  # (media key, folder) of trees with a DICOMDIR
 
     # ------------------------------------------------------------------ driver
 
@@ -139,6 +144,41 @@ class _Importer:
                     last_commit = time.monotonic()
                 self.progress(done, total, "Importing files")
             self._commit(batch)
+        self._read_pictures()
+
+    def _read_pictures(self) -> None:
+        """OCR pictures and scanned PDFs, after every other file is in (it is slow)."""
+        if not self.ocr_queue:
+            return
+        from bundler.ingest import ocr
+
+        if not ocr.available():
+            log.info("%d document(s) need OCR, but Tesseract is not installed", len(self.ocr_queue))
+            return
+        by_id = {d.id: d for d in self.store.documents()}
+        todo = [by_id[i] for i in self.ocr_queue if i in by_id]
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="ocr") as pool:  # tesseract runs as a process
+            futures = [pool.submit(self._ocr_one, d) for d in todo]
+            try:
+                for done, future in enumerate(futures, start=1):
+                    self.cancel.raise_if_cancelled()
+                    doc, parsed = future.result()
+                    if parsed is not None:
+                        self.store.update_document_reading(doc.id, parsed)
+                    self.progress(done, len(futures), "Reading text from pictures")
+            finally:
+                for f in futures:
+                    f.cancel()
+
+    def _ocr_one(self, doc: Document) -> tuple[Document, ParsedDocument | None]:
+        if self.cancel.cancelled:
+            return doc, None
+        try:
+            data = self.store.blob_path(doc.sha256).read_bytes()
+            return doc, read_document(data, media_type=doc.media_type, name=doc.title, scratch=self.scratch, ocr=True)
+        except (DocumentReadError, OSError):
+            return doc, None  # stays "needs a label"
 
     def _enumerate(self, sources: list[Path], resources: ExitStack) -> Iterator[Entry | Problem]:
         found = 0
@@ -175,16 +215,18 @@ class _Importer:
                         elif item.local_path is not None and procs is not None and not item.sequential:
                             try:
                                 window.append((item, procs.submit(ingest_path, str(item.local_path),
-                                                                  item.relpath.name, self.config)))
+                                                                  item.relpath.name, self.config,
+                                                                  self._is_on_disc(item))))
                             except BrokenProcessPool:
                                 log.error("import worker processes are unavailable; continuing on threads")
                                 procs = None
                                 window.append((item, threads.submit(ingest_stream, item.opener,
-                                                                    item.relpath.name, self.config)))
+                                                                    item.relpath.name, self.config,
+                                                                    self._is_on_disc(item))))
                         else:
                             pool = sequential if item.sequential else threads
                             window.append((item, pool.submit(ingest_stream, item.opener, item.relpath.name,
-                                                             self.config)))
+                                                             self.config, self._is_on_disc(item))))
                         while len(window) > limit:
                             yield self._resolve(window.popleft())
                     while window:
@@ -211,23 +253,26 @@ class _Importer:
             # A worker process died (out of memory?): read this file here instead.
             log.error("an import worker process died; continuing in-process")
             self.processes = False
-            result = ingest_stream(entry.opener, entry.relpath.name, self.config)
-        if result.created_blob and result.sha256:
-            self.created_blobs.append(result.sha256)
+            result = ingest_stream(entry.opener, entry.relpath.name, self.config, self._is_on_disc(entry))
+        self.created_blobs.extend(result.created_blobs)
         return entry, result
+
+    def _is_on_disc(self, entry: Entry) -> bool:
+        parents = entry.relpath.parents
+        return any((entry.media_key, str(folder)) in self.on_disc for folder in parents)
 
     def _note_blob(self, future: Future[FileResult]) -> None:
         try:
             result = future.result()
         except BaseException:  # noqa: BLE001 - only bookkeeping for cleanup
             return
-        if result.created_blob and result.sha256:
-            self.created_blobs.append(result.sha256)
+        self.created_blobs.extend(result.created_blobs)
 
     def _commit(self, batch: _Batch) -> None:
         self.store.commit_batch(
             self.run_id, rows=batch.rows, blobs=batch.blobs, instances=batch.instances,
-            documents=batch.documents, conflicted_uids=batch.conflicts, media_refs=batch.media_refs)
+            documents=batch.documents, kos_refs=batch.kos_refs, conflicted_uids=batch.conflicts,
+            media_refs=batch.media_refs)
 
     def discard(self) -> None:
         self.store.discard_run(self.run_id)
@@ -245,6 +290,7 @@ class _Importer:
         for e in entries:
             if not is_dicomdir_name(e.relpath.name):
                 continue
+            self.on_disc.add((e.media_key, str(e.relpath.parent)))
             self.cancel.raise_if_cancelled()
             try:
                 with e.open() as f:
@@ -294,9 +340,8 @@ class _Importer:
                         batch.conflicts.add(instance.sop_instance_uid)
                     batch.instances.append(instance)
                     self.report.dicom_instances += 1
-                else:
-                    batch.documents.append(self._document(entry, outcome))
-                    self.report.documents += 1
+                    batch.kos_refs.extend((instance.sop_instance_uid, ref) for ref in outcome.kos_refs)
+                self._documents(entry, outcome, batch)
         batch.rows.append(row)
         self.report.add(row)
 
@@ -318,16 +363,31 @@ class _Importer:
             source=entry.display,
         )
 
-    def _document(self, entry: Entry, outcome: FileResult) -> Document:
-        assert outcome.sha256 is not None
-        return Document(
-            id=outcome.sha256[:16],
-            sha256=outcome.sha256,
-            size=outcome.size,
-            media_type=outcome.media_type or "application/octet-stream",
-            title=PurePosixPath(entry.relpath.name).stem.replace("_", " "),
-            source=entry.display,
-        )
+    def _documents(self, entry: Entry, outcome: FileResult, batch: _Batch) -> None:
+        """The documents a file is, carries or wraps, as index rows."""
+        ids: list[str] = []
+        for extracted in outcome.documents:
+            p = extracted.parsed
+            doc_id = extracted.sha256[:16]
+            ids.append(doc_id)
+            parent = ids[extracted.parent] if extracted.parent is not None else None
+            # The file itself is new (the caller checked); what it carries or wraps may not be.
+            if extracted.sha256 == outcome.sha256 or extracted.sha256 not in self.known:
+                if extracted.sha256 != outcome.sha256:
+                    self.known.add(extracted.sha256)
+                    batch.blobs.append(BlobRecord(extracted.sha256, extracted.size))
+                self.report.documents += 1
+                if p.needs_label and p.media_type in OCR_MEDIA_TYPES:
+                    self.ocr_queue.append(doc_id)
+            batch.documents.append((Document(
+                id=doc_id, sha256=extracted.sha256, size=extracted.size, media_type=p.media_type,
+                title=p.title, source=entry.display if parent is None else f"{entry.display} (embedded)",
+                kind=str(p.kind), kind_confidence=p.kind_confidence, kind_evidence=p.kind_evidence,
+                date=p.date, pages=p.pages, from_dicom_sop_instance_uid=extracted.from_sop_uid,
+                facility=p.facility, author=p.author, patient=p.patient, accession=p.accession,
+                modality=p.modality, needs_label=p.needs_label, password_protected=p.password_protected,
+                parent_id=parent,
+            ), p))
 
 
 def _norm(path: PurePosixPath) -> str:

@@ -67,6 +67,7 @@ class Reason(StrEnum):
     DICOM = "dicom"
     DICOM_UID_CONFLICT = "dicom_uid_conflict"  # same SOP Instance UID, different bytes: kept
     DOCUMENT = "document"
+    DOCUMENT_PASSWORD_PROTECTED = "document_password_protected"  # kept; needs its password to be read
     # skipped
     DUPLICATE = "duplicate"  # the same bytes are already in the case
     DICOMDIR = "dicomdir"  # a media directory; used as an index, never as an image
@@ -81,6 +82,8 @@ class Reason(StrEnum):
     DICOM_NO_UID = "dicom_no_uid"  # no SOP Instance UID: cannot be indexed
     UNREADABLE = "unreadable"  # permission denied or an I/O error
     UNSAFE_PATH = "unsafe_path"  # path traversal or a link leaving the source
+    DOCUMENT_UNREADABLE = "document_unreadable"  # a damaged PDF, XML, JSON, HL7 message...
+    DOCUMENT_UNSAFE = "document_unsafe"  # XML with DTDs or external entities (XXE): refused
     ARCHIVE_LIMIT = "archive_limit"  # zip bomb guard: size, ratio, count or depth limit
     ARCHIVE_CORRUPT = "archive_corrupt"
     ARCHIVE_ENCRYPTED = "archive_encrypted"
@@ -179,7 +182,7 @@ class Study:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A non-image record (PDF, scan, structured record). Understanding it is the documents stage."""
+    """A non-image record (PDF, scan, structured record, or a document taken out of DICOM)."""
 
     id: str
     sha256: str
@@ -187,12 +190,22 @@ class Document:
     media_type: str
     title: str
     source: str
-    kind: str = "other"
+    kind: str = "other"  # a DocumentKind value
     kind_confidence: float = 0.0
-    date: str = ""
+    date: str = ""  # date of service, ISO
     pages: int | None = None
     linked_study_uid: str | None = None
     from_dicom_sop_instance_uid: str | None = None
+    kind_evidence: str = ""
+    kind_overridden: bool = False  # the user set the kind by hand
+    facility: str = ""
+    author: str = ""
+    patient: PersonIdentity = field(default_factory=PersonIdentity)
+    accession: str = ""
+    modality: str = ""
+    needs_label: bool = False  # nothing could be read: the user should say what it is
+    password_protected: bool = False
+    parent_id: str | None = None  # the document this one was embedded in
 
 
 @dataclass(frozen=True, slots=True)
