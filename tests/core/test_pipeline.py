@@ -180,24 +180,43 @@ def test_same_uid_with_different_bytes_is_kept_and_flagged(tmp_path: Path, store
     assert len(same) == 2 and all(i.uid_conflict for i in same)
 
 
+def _pdf(text: str) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(40, 800, text)
+    c.save()
+    return buf.getvalue()
+
+
 def test_junk_viewer_files_and_documents(tmp_path: Path, store: CaseStore) -> None:
+    from pydicom import dcmread
+    from pydicom.fileset import FileSet
+
     cd = tmp_path / "cd"
+    ds = dcmread(io.BytesIO(_ct()))
+    ds.StudyDate, ds.StudyTime, ds.StudyID, ds.AccessionNumber, ds.SeriesNumber, ds.InstanceNumber = (
+        "20260101", "120000", "1", "A1", 1, 1)
+    fs = FileSet()
+    fs.add(ds)
+    fs.write(cd)  # a real disc: DICOMDIR + PS3.10 file IDs
     (cd / "VIEWER").mkdir(parents=True)
     (cd / "AUTORUN.INF").write_text("[autorun]\nopen=VIEWER\\VIEWER.EXE\n")
     (cd / "VIEWER" / "VIEWER.EXE").write_bytes(b"MZ" + b"\x90" * 300)
     (cd / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     (cd / "empty").write_bytes(b"")
-    (cd / "report.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-    (cd / "IM1").write_bytes(_ct())
+    (cd / "report.pdf").write_bytes(_pdf("RADIOLOGY REPORT"))
     report = import_sources([cd], store)
     reasons = {Path(r.source).name: r.reason for r in report.rows}
     assert reasons == {
+        "DICOMDIR": Reason.DICOMDIR,
         "AUTORUN.INF": Reason.VIEWER_SOFTWARE,
         "VIEWER.EXE": Reason.VIEWER_SOFTWARE,
-        "screenshot.png": Reason.UNSUPPORTED_TYPE,
+        "screenshot.png": Reason.UNSUPPORTED_TYPE,  # a picture on a disc is the viewer's, not a record
         "empty": Reason.EMPTY_FILE,
         "report.pdf": Reason.DOCUMENT,
-        "IM1": Reason.DICOM,
+        "IM000000": Reason.DICOM,
     }
     assert report.documents == 1 and report.dicom_instances == 1
     assert [d.media_type for d in store.documents()] == ["application/pdf"]
@@ -280,6 +299,8 @@ def test_demo_case_imports_completely(tmp_path: Path, store: CaseStore) -> None:
     assert report.documents == demo.document_files
     skipped = {Path(r.source).name: r.reason for r in report.rows if r.status is ImportStatus.SKIPPED}
     assert skipped.pop("DICOMDIR") is Reason.DICOMDIR
+    # The report PDF beside the disc is byte-identical to the one inside the DICOM report: one document.
+    assert skipped.pop("CT_Chest_Report.pdf") is Reason.DUPLICATE
     assert set(skipped.values()) <= {Reason.VIEWER_SOFTWARE, Reason.UNSUPPORTED_TYPE}
     assert len(skipped) == len(demo.junk_files)
 
