@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from bundler import __version__
 from bundler.errors import BundlerError, Cancelled
+from bundler.model import DocumentKind
 from bundler.progress import CancelToken
 
 __all__ = ["main"]
@@ -56,12 +57,28 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--case", required=True, type=Path, metavar="DIR")
     lg.add_argument("--json", action="store_true")
 
+    meds = sub.add_parser("meds", help="one medication list from every record, without duplicates")
+    meds.add_argument("--case", required=True, type=Path, metavar="DIR")
+    meds.add_argument("--json", action="store_true")
+
+    allergies = sub.add_parser("allergies", help="one allergy list from every record")
+    allergies.add_argument("--case", required=True, type=Path, metavar="DIR")
+    allergies.add_argument("--json", action="store_true")
+
+    relabel = sub.add_parser("relabel", help="say what a document is (kept when it is imported again)")
+    relabel.add_argument("--case", required=True, type=Path, metavar="DIR")
+    relabel.add_argument("doc_id", metavar="DOC_ID")
+    relabel.add_argument("kind", metavar="KIND", choices=[k.value for k in DocumentKind])
+    relabel.add_argument("--json", action="store_true")
+
     demo = sub.add_parser("demo", help="write a synthetic demo patient's CD and documents")
     demo.add_argument("out", type=Path, metavar="OUTDIR")
     demo.add_argument("--json", action="store_true")
 
     drives = sub.add_parser("drives", help="list mounted CD/DVD drives")
     drives.add_argument("--json", action="store_true")
+    _add_package_commands(sub)
+    _add_network_commands(sub)
     return p
 
 
@@ -178,6 +195,62 @@ def _cmd_log(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sources(ids: Sequence[str], titles: dict[str, str]) -> list[dict[str, str]]:
+    return [{"id": i, "title": titles.get(i, "")} for i in ids]
+
+
+def _cmd_meds(args: argparse.Namespace) -> int:
+    from bundler.medications import merge_medications
+    from bundler.store import CaseStore
+
+    with CaseStore.open(args.case) as store:
+        documents = store.documents()
+        merged = merge_medications(store.document_contents(), documents)
+    titles = {d.id: d.title for d in documents}
+    if args.json:
+        _emit([{"name": m.name, "dose": m.dose, "route": m.route, "frequency": m.frequency, "start": m.start,
+                "stop": m.stop, "status": m.status, "sources": _sources(m.sources, titles)} for m in merged])
+        return EXIT_OK
+    if not merged:
+        print("No medications found in the records.")
+    for m in merged:
+        dates = f"  from {m.start}" if m.start else ""
+        dates += f" to {m.stop}" if m.stop else ""
+        print(f"{m.name}  {m.dose}  {m.frequency}{dates}  [{len(m.sources)} source(s)]")
+    return EXIT_OK
+
+
+def _cmd_allergies(args: argparse.Namespace) -> int:
+    from bundler.medications import merge_allergies
+    from bundler.store import CaseStore
+
+    with CaseStore.open(args.case) as store:
+        titles = {d.id: d.title for d in store.documents()}
+        merged = merge_allergies(store.document_contents())
+    if args.json:
+        _emit([{"substance": a.substance, "reaction": a.reaction, "severity": a.severity,
+                "none_known": a.none_known, "sources": _sources(a.sources, titles)} for a in merged])
+        return EXIT_OK
+    if not merged:
+        print("No allergy information found in the records.")
+    for a in merged:
+        print("No known allergies" if a.none_known else f"{a.substance}: {a.reaction or 'reaction not recorded'}")
+    return EXIT_OK
+
+
+def _cmd_relabel(args: argparse.Namespace) -> int:
+    from bundler.overview import document_json
+    from bundler.store import CaseStore
+
+    with CaseStore.open(args.case) as store:
+        doc = store.set_kind(args.doc_id, args.kind)
+    if args.json:
+        _emit(document_json(doc))
+    else:
+        print(f"“{doc.title}” is now labelled {doc.kind.replace('_', ' ')}.")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bundler.demo import write_demo
 
@@ -207,13 +280,224 @@ def _cmd_drives(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------ packages: export, verify, open, keygen
+
+
+def _add_package_commands(sub: Any) -> None:
+    ex = sub.add_parser("export", help="export the case as an encrypted package (.age or AES-256 .zip)")
+    ex.add_argument("--case", required=True, type=Path, metavar="DIR")
+    ex.add_argument("--out", required=True, type=Path, metavar="FILE")
+    key = ex.add_mutually_exclusive_group(required=True)
+    key.add_argument("--passphrase-file", type=Path, metavar="F", help="its first line is the passphrase")
+    key.add_argument("--recipient", action="append", metavar="AGE1...", help="a reviewer's age public key "
+                     "(repeatable; age format only)")
+    ex.add_argument("--format", choices=["age", "zip"], help="container (default: zip for a .zip name, else age)")
+    ex.add_argument("--json", action="store_true")
+    for name, text in (("verify", "check a package end to end: container and every manifest checksum"),
+                       ("open", "decrypt and verify a package; publish the folder only if it is intact")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("file", type=Path, metavar="FILE")
+        key = cmd.add_mutually_exclusive_group(required=True)
+        key.add_argument("--passphrase-file", type=Path, metavar="F", help="its first line is the passphrase")
+        key.add_argument("--identity", type=Path, metavar="F", help="an age identity file (AGE-SECRET-KEY-1...)")
+        if name == "open":
+            dest = cmd.add_mutually_exclusive_group(required=True)
+            dest.add_argument("--to", type=Path, metavar="DIR", help="a new folder for the files")
+            dest.add_argument("--as-case", type=Path, metavar="DIR", help="import as a new read-only case")
+        cmd.add_argument("--json", action="store_true")
+    kg = sub.add_parser("keygen", help="make an age key pair for a reviewer (prints the public key)")
+    kg.add_argument("--out", required=True, type=Path, metavar="FILE", help="the secret key file (must not exist)")
+    kg.add_argument("--json", action="store_true")
+    pw = sub.add_parser("passphrase", help="print a generated passphrase (7 words, about 90 bits)")
+    pw.add_argument("--json", action="store_true")
+
+
+def _read_passphrase(path: Path) -> str:
+    from bundler.errors import UsageError
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise UsageError("The passphrase file cannot be read (it must be UTF-8 text).") from None
+    line = text.lstrip("\ufeff").splitlines()[0] if text.strip("\r\n") else ""
+    if not line:
+        raise UsageError("The passphrase file is empty.")
+    return line
+
+
+def _read_identities(path: Path) -> list[Any]:
+    from bundler.errors import UsageError
+    from bundler.export.age import parse_identities
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise UsageError("The key file cannot be read.") from None
+    return list(parse_identities(text))
+
+
+def _keys(args: argparse.Namespace) -> dict[str, Any]:
+    if args.passphrase_file is not None:
+        return {"passphrase": _read_passphrase(args.passphrase_file)}
+    return {"identities": _read_identities(args.identity)}
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from bundler.export.package import NoSpace, export_package
+    from bundler.store import CaseStore
+
+    fmt = args.format or ("zip" if args.out.suffix.lower() == ".zip" else "age")
+    passphrase = _read_passphrase(args.passphrase_file) if args.passphrase_file else None
+    cancel = CancelToken()
+    with CaseStore.open(args.case) as store:
+        try:
+            report = export_package(store, args.out, fmt=fmt, passphrase=passphrase,
+                                    recipients=args.recipient or (), progress=_TerminalProgress(), cancel=cancel)
+        except NoSpace as e:
+            print(f"records-bundler: {e.user_message}", file=sys.stderr)
+            return EXIT_PROBLEM
+        except KeyboardInterrupt:  # pragma: no cover - interactive only
+            cancel.cancel()
+            raise
+    if args.json:
+        _emit(report.to_json())
+    else:
+        print(f"Package written: {report.path} ({report.size / 1e6:.1f} MB, {report.files} files, "
+              f"{report.instances} DICOM files, {report.documents} documents).")
+        if passphrase is not None:
+            print("Send the passphrase to the reviewer separately (for example by phone).")
+        if report.readme_first:
+            print(f"How to open it: {report.readme_first}")
+    return EXIT_OK
+
+
+def _print_problems(problems: Sequence[Any]) -> None:
+    for problem in problems:
+        print(f"  {problem.path}: {problem.message}" if problem.path else f"  {problem.message}")
+
+
+def _wrong_key(args: argparse.Namespace, e: BundlerError) -> int:
+    if args.json:
+        _emit({"ok": False, "error": {"code": e.code, "message": e.user_message}})
+    print(f"records-bundler: {e.user_message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from bundler.export.package import PackageWrongKey, verify_package
+
+    try:
+        report = verify_package(args.file, progress=_TerminalProgress(), **_keys(args))
+    except PackageWrongKey as e:
+        return _wrong_key(args, e)
+    if args.json:
+        _emit(report.to_json())
+    elif report.ok:
+        print(f"The package is intact: {report.files} files checked, every checksum matches MANIFEST.TXT.")
+    else:
+        print("The package is NOT intact:")
+        _print_problems(report.problems)
+    return EXIT_OK if report.ok else EXIT_PROBLEM
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    from bundler.export.package import PackageWrongKey, open_package, open_package_as_case
+
+    try:
+        if args.to is not None:
+            report = open_package(args.file, to=args.to, progress=_TerminalProgress(), **_keys(args))
+        else:
+            report = open_package_as_case(args.file, case_dir=args.as_case, progress=_TerminalProgress(),
+                                          **_keys(args))
+    except PackageWrongKey as e:
+        return _wrong_key(args, e)
+    failed = bool(report.case and report.case.get("failed"))
+    if args.json:
+        _emit(report.to_json())
+    elif report.ok:
+        where = "Case created (read-only)" if args.as_case is not None else "Package opened"
+        print(f"{where}: {report.path} ({report.verify.files} files, all checksums match).")
+        if failed:
+            print("Some files could not be imported; see `records-bundler log --case DIR`.")
+    else:
+        print("The package is NOT intact, so nothing was extracted:")
+        _print_problems(report.verify.problems)
+    return EXIT_OK if report.ok and not failed else EXIT_PROBLEM
+
+
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    from bundler.errors import UsageError
+    from bundler.export.age import keygen
+
+    secret, public = keygen()
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UsageError("The key file already exists; choose another name.") from None
+    except OSError:
+        raise UsageError("The key file cannot be written there.") from None
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secret)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if args.json:
+        _emit({"public_key": public, "identity_file": str(args.out)})
+    else:
+        print(public)
+        print(f"Secret key written to {args.out}: keep it private. Give the line above to whoever "
+              "sends you records.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_passphrase(args: argparse.Namespace) -> int:
+    from bundler.export.passphrase import DEFAULT_WORDS, generate_passphrase, passphrase_bits
+
+    text = generate_passphrase()
+    if args.json:
+        _emit({"passphrase": text, "words": DEFAULT_WORDS, "bits": round(passphrase_bits(), 1)})
+    else:
+        print(text)
+    return EXIT_OK
+
+
+_PACKAGE_COMMANDS = {
+    "export": _cmd_export,
+    "verify": _cmd_verify,
+    "open": _cmd_open,
+    "keygen": _cmd_keygen,
+    "passphrase": _cmd_passphrase,
+}
+
+
 _COMMANDS = {
     "import": _cmd_import,
     "show": _cmd_show,
     "log": _cmd_log,
+    "meds": _cmd_meds,
+    "allergies": _cmd_allergies,
+    "relabel": _cmd_relabel,
     "demo": _cmd_demo,
     "drives": _cmd_drives,
 }
+_COMMANDS.update(_PACKAGE_COMMANDS)
+
+
+# ------------------------------------------------------------------ DICOM network: pacs, receive (bundler/net/cli.py)
+
+
+def _add_network_commands(sub: Any) -> None:
+    from bundler.net.cli import add_commands
+
+    add_commands(sub)
+
+
+def _cmd_network(args: argparse.Namespace) -> int:
+    from bundler.net.cli import run
+
+    return run(args)
+
+
+_COMMANDS.update({"pacs": _cmd_network, "receive": _cmd_network})
 
 
 if __name__ == "__main__":  # pragma: no cover

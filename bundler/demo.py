@@ -40,15 +40,14 @@ import numpy.typing as npt
 from pydicom.charset import convert_encodings
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
-from pydicom.filebase import DicomBytesIO, DicomFileLike
-from pydicom.fileset import DIRECTORY_RECORDERS, FileSet
-from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
+from pydicom.filebase import DicomBytesIO
+from pydicom.fileset import FileSet
+from pydicom.filewriter import write_data_element, write_file_meta_info
 from pydicom.uid import (
     ComputedRadiographyImageStorage,
     CTImageStorage,
     EncapsulatedPDFStorage,
     ExplicitVRLittleEndian,
-    MediaStorageDirectoryStorage,
     MRImageStorage,
     UID,
     generate_uid,
@@ -60,6 +59,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from bundler.errors import UsageError
+from bundler.export.dicomdir_writer import DicomdirWriter, directory_record
 from bundler.progress import NO_PROGRESS, Progress
 
 __all__ = ["DemoCase", "DemoStudy", "write_ct_series", "write_demo"]
@@ -1691,33 +1691,9 @@ def write_ct_series(
 
 
 # --------------------------------------------------------------------------------------------
-# A fast DICOMDIR writer for one patient and one study (FileSet's algorithm without its O(n²))
+# The DICOMDIR of write_ct_series: one patient and one study (bundler.export.dicomdir_writer
+# does FileSet's layout without its O(n²))
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Node:
-    record: Dataset
-    children: list[_Node] = field(default_factory=list)
-    offset: int = 0
-
-
-def _record(kind: str, source: Dataset, charset: str | None) -> Dataset:
-    """A directory record as FileSet._recordify makes it (PS3.3 F.3.2.2)."""
-    record: Dataset = DIRECTORY_RECORDERS[kind](source)
-    record.OffsetOfTheNextDirectoryRecord = 0
-    record.RecordInUseFlag = 0xFFFF
-    record.OffsetOfReferencedLowerLevelDirectoryEntity = 0
-    record.DirectoryRecordType = kind
-    if charset is not None:
-        record.SpecificCharacterSet = charset
-    return record
-
-
-def _preorder(nodes: Sequence[_Node]) -> Iterable[_Node]:
-    for node in nodes:
-        yield node
-        yield from _preorder(node.children)
 
 
 def _write_dicomdir(
@@ -1735,10 +1711,10 @@ def _write_dicomdir(
     Number and the Instance Number.
     """
     charset = template.get("SpecificCharacterSet")
-    patient = _Node(_record("PATIENT", template, charset))
-    study = _Node(_record("STUDY", template, charset))
-    patient.children.append(study)
-    series: dict[str, _Node] = {}
+    writer = DicomdirWriter(fileset_uid=fileset_uid, fileset_id=fileset_id)
+    patient = writer.add(directory_record("PATIENT", template, charset))
+    study = writer.add(directory_record("STUDY", template, charset), patient)
+    series: dict[str, int] = {}
     for file_id, header in instances:
         node = series.get(header.SeriesInstanceUID)
         if node is None:
@@ -1746,56 +1722,16 @@ def _write_dicomdir(
             probe.Modality = template.Modality
             probe.SeriesInstanceUID = header.SeriesInstanceUID
             probe.SeriesNumber = header.SeriesNumber
-            node = series[header.SeriesInstanceUID] = _Node(_record("SERIES", probe, charset))
-            study.children.append(node)
-        leaf = _record("IMAGE", header, charset)
+            node = series[header.SeriesInstanceUID] = writer.add(
+                directory_record("SERIES", probe, charset), study
+            )
+        leaf = directory_record("IMAGE", header, charset)
         leaf.ReferencedFileID = list(file_id)
         leaf.ReferencedSOPClassUIDInFile = header.SOPClassUID
         leaf.ReferencedSOPInstanceUIDInFile = header.SOPInstanceUID
         leaf.ReferencedTransferSyntaxUIDInFile = template.file_meta.TransferSyntaxUID
-        node.children.append(_Node(leaf))
-
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPInstanceUID = UID(fileset_uid)
-    ds.file_meta.MediaStorageSOPClassUID = MediaStorageDirectoryStorage
-    ds.FileSetID = fileset_id
-    ds.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity = 0
-    ds.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity = 0
-    ds.FileSetConsistencyFlag = 0
-    ds.DirectoryRecordSequence = []
-
+        writer.add(leaf, node)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as raw:
-        fp = DicomFileLike(raw)
-        fp.is_implicit_VR = False
-        fp.is_little_endian = True
-        fp.write(b"\x00" * 128 + b"DICM")
-        write_file_meta_info(fp, ds.file_meta, enforce_standard=True)
-        write_dataset(fp, ds[:0x00041200])
-        first_at = fp.tell()
-        write_dataset(fp, ds[0x00041200:0x00041220])
-        # PS3.3 F.3.2.1: offsets count from the first byte of the file to a record's item tag.
-        offset = fp.tell() + 12  # the sequence's tag, VR, reserved bytes and length
-        ordered = list(_preorder([patient]))
-        for node in ordered:
-            node.offset = offset
-            enc = DicomBytesIO()
-            enc.is_little_endian = True
-            enc.is_implicit_VR = False
-            write_dataset(enc, node.record)
-            offset += 8 + len(enc.getvalue())  # item tag and length, then the record
-        for siblings in [[patient], *(n.children for n in ordered if n.children)]:
-            for here, after in zip(siblings, [*siblings[1:], None], strict=True):
-                here.record.OffsetOfTheNextDirectoryRecord = after.offset if after else 0
-                lower = here.children[0].offset if here.children else 0
-                here.record.OffsetOfReferencedLowerLevelDirectoryEntity = lower
-        ds.DirectoryRecordSequence = [n.record for n in ordered]
-        ds.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity = patient.offset
-        ds.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity = patient.offset
-        write_dataset(fp, ds[0x00041220:])
-        fp.seek(first_at)
-        write_dataset(fp, ds[0x00041200:0x00041203])
+    with open(tmp, "wb") as fh:
+        writer.write(fh)
     os.replace(tmp, path)
-

@@ -283,7 +283,10 @@ class CaseStore:
             log.info("marked %d interrupted import run(s)", n)
         tmp = self.path / "tmp"
         for leftover in tmp.iterdir() if tmp.exists() else ():
-            _remove_tree(leftover)
+            # Files a DICOM receiver (net.scp) has accepted but not yet imported are kept: a
+            # receiver may be running in another process, and they are records, not scratch.
+            if not leftover.name.startswith("recv-"):
+                _remove_tree(leftover)
 
     def close(self) -> None:
         with self._lock:
