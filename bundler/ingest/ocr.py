@@ -274,11 +274,15 @@ def ocr_image(
     """
     if len(data) > _MAX_IMAGE_BYTES:
         raise DocumentReadError("image_too_large", "The picture file is too large to read.")
+    heic = image_type(data) == "image/heic"
+    if not heic:
+        _check_size(image_size(data))  # before anything is written or decoded
+    if not available():
+        raise DocumentReadError("ocr_unavailable", "The text reader (Tesseract) is not installed.")
     with _private_dir(scratch) as work:
-        if image_type(data) == "image/heic":
+        if heic:
             src = _heic_to_png(data, work)
         else:
-            _check_size(image_size(data))
             src = work / "picture"
             src.write_bytes(data)
         return _tesseract(src, langs=langs, timeout=timeout, work=work)
@@ -364,7 +368,9 @@ def _tesseract(path: Path, *, langs: tuple[str, ...], timeout: float, work: Path
     exe = shutil.which("tesseract")
     if exe is None:
         raise DocumentReadError("ocr_unavailable", "The text reader (Tesseract) is not installed.")
-    cmd = [exe, str(path), "stdout", "-l", _langs_arg(langs)]
+    # Keeping runs of spaces keeps table columns apart ("Patient    Jane Doe    MRN    123"),
+    # which the label readers in bundler.classify rely on.
+    cmd = [exe, str(path), "stdout", "-l", _langs_arg(langs), "-c", "preserve_interword_spaces=1"]
     if dpi is not None:
         cmd += ["--dpi", str(dpi)]
     try:
