@@ -195,8 +195,9 @@ def _title_case(text: str) -> str:
 
 
 def _to_qdate(da: str) -> QDate | None:
-    # DICOM DA is YYYYMMDD (PS3.5 §6.2); old ACR-NEMA headers use YYYY.MM.DD.
-    digits = da.strip().replace(".", "")
+    # DICOM DA is YYYYMMDD (PS3.5 §6.2); old ACR-NEMA headers use YYYY.MM.DD; documents carry
+    # ISO dates, possibly with a time (YYYY-MM-DDThh:mm...).
+    digits = da.strip()[:10].replace(".", "").replace("-", "")
     if len(digits) != 8 or not digits.isdigit():
         return None
     date = QDate(int(digits[:4]), int(digits[4:6]), int(digits[6:]))

@@ -267,6 +267,8 @@ def test_format_date(qtbot: QtBot) -> None:
     assert format_date("1961.03.03") == format_date("19610303")
     assert format_date("") == ""
     assert format_date("2024") == "2024"  # not a whole date: shown as written
+    assert format_date("1961-03-03") == format_date("19610303")  # documents carry ISO dates
+    assert format_date("2009-03-29T22:44:11-07:00") == format_date("20090329")
     assert format_date("20241399") == "20241399"
 
 
