@@ -344,6 +344,19 @@ class _Stanza:
 # --- keys -------------------------------------------------------------------------------------
 
 
+
+def _decode_key(text: str, hrp: str, wrong_kind: str) -> bytes:
+    """The payload of a Bech32 key string with the expected human-readable part, or AgeBadKey."""
+    what = wrong_kind.split(":", 1)[0]
+    try:
+        found, data = bech32_decode(text.strip())
+    except ValueError as exc:
+        raise AgeBadKey(detail=f"{what}: {exc}") from None
+    if found != hrp:
+        raise AgeBadKey(detail=wrong_kind)
+    return data
+
+
 class Recipient:
     """An X25519 age recipient (a public key, ``age1…``).
 
@@ -363,13 +376,7 @@ class Recipient:
     @classmethod
     def parse(cls, text: str) -> Recipient:
         """Parse ``age1…`` (lower case, as age writes it); :class:`AgeBadKey` otherwise."""
-        try:
-            hrp, data = bech32_decode(text.strip())
-        except ValueError as exc:
-            raise AgeBadKey(detail=f"recipient: {exc}") from None
-        if hrp != "age":
-            raise AgeBadKey(detail="recipient: not an age1 X25519 recipient")
-        return cls(data)
+        return cls(_decode_key(text, "age", "recipient: not an age1 X25519 recipient"))
 
     @property
     def public_bytes(self) -> bytes:
@@ -428,13 +435,7 @@ class Identity:
     @classmethod
     def parse(cls, text: str) -> Identity:
         """Parse ``AGE-SECRET-KEY-1…`` (upper case, as age writes it); else :class:`AgeBadKey`."""
-        try:
-            hrp, data = bech32_decode(text.strip())
-        except ValueError as exc:
-            raise AgeBadKey(detail=f"identity: {exc}") from None
-        if hrp != "AGE-SECRET-KEY-":
-            raise AgeBadKey(detail="identity: not an AGE-SECRET-KEY-1 X25519 identity")
-        return cls(data)
+        return cls(_decode_key(text, "AGE-SECRET-KEY-", "identity: not an AGE-SECRET-KEY-1 X25519 identity"))
 
     def to_string(self) -> str:
         """The ``AGE-SECRET-KEY-1…`` encoding (this is the secret: keep it out of logs)."""
@@ -498,13 +499,7 @@ class HybridRecipient:
     @classmethod
     def parse(cls, text: str) -> HybridRecipient:
         """Parse ``age1pq1…``; :class:`AgeBadKey` otherwise."""
-        try:
-            hrp, data = bech32_decode(text.strip())
-        except ValueError as exc:
-            raise AgeBadKey(detail=f"recipient: {exc}") from None
-        if hrp != "age1pq":
-            raise AgeBadKey(detail="recipient: not an age1pq1 hybrid recipient")
-        return cls(data)
+        return cls(_decode_key(text, "age1pq", "recipient: not an age1pq1 hybrid recipient"))
 
     @property
     def public_bytes(self) -> bytes:
@@ -567,13 +562,7 @@ class HybridIdentity:
     @classmethod
     def parse(cls, text: str) -> HybridIdentity:
         """Parse ``AGE-SECRET-KEY-PQ-1…``; :class:`AgeBadKey` otherwise."""
-        try:
-            hrp, data = bech32_decode(text.strip())
-        except ValueError as exc:
-            raise AgeBadKey(detail=f"identity: {exc}") from None
-        if hrp != "AGE-SECRET-KEY-PQ-":
-            raise AgeBadKey(detail="identity: not an AGE-SECRET-KEY-PQ-1 hybrid identity")
-        return cls(data)
+        return cls(_decode_key(text, "AGE-SECRET-KEY-PQ-", "identity: not an AGE-SECRET-KEY-PQ-1 hybrid identity"))
 
     def to_string(self) -> str:
         """The ``AGE-SECRET-KEY-PQ-1…`` encoding (the secret: keep it out of logs)."""
