@@ -49,27 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--case", required=True, type=Path, metavar="DIR", help="case folder (created if absent)")
     imp.add_argument("--json", action="store_true", help="print the import summary as JSON")
 
-    show = sub.add_parser("show", help="what a case holds: patients, studies, documents")
-    show.add_argument("--case", required=True, type=Path, metavar="DIR")
-    show.add_argument("--json", action="store_true")
+    def read_command(name: str, help: str) -> argparse.ArgumentParser:
+        """A command that reads a case and can print JSON."""
+        cmd: argparse.ArgumentParser = sub.add_parser(name, help=help)
+        cmd.add_argument("--case", required=True, type=Path, metavar="DIR")
+        cmd.add_argument("--json", action="store_true")
+        return cmd
 
-    lg = sub.add_parser("log", help="the import log: one row per file seen")
-    lg.add_argument("--case", required=True, type=Path, metavar="DIR")
-    lg.add_argument("--json", action="store_true")
-
-    meds = sub.add_parser("meds", help="one medication list from every record, without duplicates")
-    meds.add_argument("--case", required=True, type=Path, metavar="DIR")
-    meds.add_argument("--json", action="store_true")
-
-    allergies = sub.add_parser("allergies", help="one allergy list from every record")
-    allergies.add_argument("--case", required=True, type=Path, metavar="DIR")
-    allergies.add_argument("--json", action="store_true")
-
-    relabel = sub.add_parser("relabel", help="say what a document is (kept when it is imported again)")
-    relabel.add_argument("--case", required=True, type=Path, metavar="DIR")
+    read_command("show", "what a case holds: patients, studies, documents")
+    read_command("log", "the import log: one row per file seen")
+    read_command("meds", "one medication list from every record, without duplicates")
+    read_command("allergies", "one allergy list from every record")
+    relabel = read_command("relabel", "say what a document is (kept when it is imported again)")
     relabel.add_argument("doc_id", metavar="DOC_ID")
     relabel.add_argument("kind", metavar="KIND", choices=[k.value for k in DocumentKind])
-    relabel.add_argument("--json", action="store_true")
 
     demo = sub.add_parser("demo", help="write a synthetic demo patient's CD and documents")
     demo.add_argument("out", type=Path, metavar="OUTDIR")
