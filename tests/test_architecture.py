@@ -33,7 +33,9 @@ def test_wheel_installs_and_finds_its_resources(tmp_path: Path) -> None:
     (wheel,) = wheels.glob("records_bundler-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "bundler/py.typed" in names
-    assert any(n.startswith("bundler_resources/icons/") for n in names)
+    for folder in sorted(p.name for p in (REPO / "resources").iterdir() if p.is_dir() and p.name != "__pycache__"):
+        data = [p for p in (REPO / "resources" / folder).iterdir() if p.is_file()]
+        assert all(f"bundler_resources/{folder}/{p.name}" in names for p in data), folder
     assert any(n.startswith("ui/") for n in names)
     assert not any(n.startswith("tests/") for n in names)
 
