@@ -171,6 +171,9 @@ def prepare_demo(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the app; returns the process exit code."""
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # imports run on spawned worker processes (PyInstaller builds)
     parser = _parser()
     try:
         args = parser.parse_args(argv)
