@@ -9,7 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from conftest import REPO
+from support import REPO
 
 BIN = Path(sys.executable).parent
 

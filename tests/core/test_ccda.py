@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from bundler.ingest import ccda
 from bundler.ingest.readers_errors import DocumentReadError
 from bundler.model import DocumentKind, ParsedDocument
+from support import require_dir
 
 DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "3_health_documents").resolve()
 CCDA = DATA / "ccda"
@@ -24,10 +24,7 @@ FRAGMENTS = CCDA / "section_fragments"
 
 @pytest.fixture(scope="module")
 def data() -> Path:
-    if not DATA.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"shared test data not found at {DATA}")
-        pytest.skip("shared test data not found")
+    require_dir(DATA)
     return DATA
 
 
@@ -420,10 +417,15 @@ def test_arbitrary_bytes_never_raise_anything_else(raw: bytes) -> None:
     _parse_or_refuse(b'<ClinicalDocument xmlns="urn:hl7-org:v3">' + raw)
 
 
-@pytest.mark.skipif(not REAL, reason="shared test data not found")
+def test_mutated_real_documents_never_raise_anything_else() -> None:
+    require_dir(DATA)
+    assert REAL
+    _mutated_real_documents()
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_mutated_real_documents_never_raise_anything_else(data: st.DataObject) -> None:
+def _mutated_real_documents(data: st.DataObject) -> None:
     raw = bytearray(data.draw(st.sampled_from(REAL)))
     for _ in range(data.draw(st.integers(1, 8))):
         op = data.draw(st.sampled_from(["flip", "cut", "insert", "delete", "truncate"]))

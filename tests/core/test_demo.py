@@ -6,9 +6,7 @@ import csv
 import datetime
 import io
 import logging
-import os
 import re
-import shutil
 import subprocess
 from collections import defaultdict
 from pathlib import Path
@@ -29,6 +27,7 @@ from pypdf import PdfReader
 from bundler import demo
 from bundler.demo import DemoCase, write_ct_series, write_demo
 from bundler.errors import UsageError
+from support import require_tool
 
 TODAY = datetime.date(2026, 1, 15)
 SLICES = 6
@@ -44,14 +43,6 @@ REQUIRED_TEXT = (
 )
 
 
-def _require_tool(name: str) -> str:
-    """The tool's path; a missing tool fails the test in CI and skips it elsewhere."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed; CI must install it")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -386,7 +377,7 @@ def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.interop
 def test_dcmdump_reads_the_dicomdir(case: DemoCase, tmp_path: Path) -> None:
-    dcmdump = _require_tool("dcmdump")
+    dcmdump = require_tool("dcmdump")
     write_ct_series(tmp_path / "ct", count=3, matrix=16)
     for dicomdir in (case.cd_dir / "DICOMDIR", tmp_path / "ct" / "DICOMDIR"):
         done = _run(dcmdump, dicomdir)
@@ -400,7 +391,7 @@ def test_dcmdump_reads_the_dicomdir(case: DemoCase, tmp_path: Path) -> None:
 def test_dciodvfy_finds_no_errors(
     case: DemoCase, instances: dict[Path, pydicom.Dataset], tmp_path: Path
 ) -> None:
-    dciodvfy = _require_tool("dciodvfy")
+    dciodvfy = require_tool("dciodvfy")
     one_of_each: dict[str, Path] = {}
     for path, ds in instances.items():
         one_of_each.setdefault(ds.SOPClassUID, path)

@@ -25,7 +25,7 @@ from bundler.ingest.readers_errors import DocumentReadError
 from bundler.model import DocumentKind, ImportStatus, Reason
 from bundler.overview import describe_case
 from bundler.store import CaseStore
-from conftest import IN_CI, require_tool
+from support import IN_CI, require_tool
 
 EXPECTED_DEMO_KINDS = {
     "CT_Chest_Report.pdf": DocumentKind.RADIOLOGY_REPORT,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 from bundler.ingest import ccda, fhir
 from bundler.ingest.readers_errors import DocumentReadError
 from bundler.model import DocumentKind, ParsedDocument
+from support import require_dir
 
 DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "3_health_documents").resolve()
 FHIR = DATA / "fhir_r4"
@@ -27,10 +27,7 @@ IPS = FHIR / "ips" / "Bundle-IPS-examples-Bundle-with-immunization.json"
 
 @pytest.fixture(scope="module")
 def data() -> Path:
-    if not DATA.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"shared test data not found at {DATA}")
-        pytest.skip("shared test data not found")
+    require_dir(DATA)
     return DATA
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from bundler.ingest import ccda, hl7v2
 from bundler.ingest.readers_errors import DocumentReadError
 from bundler.model import DocumentKind, ParsedDocument
+from support import require_dir
 
 DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "3_health_documents").resolve()
 HL7 = DATA / "hl7v2"
@@ -23,10 +23,7 @@ CDA = HL7 / "ORU^R01-CDA.hl7"
 
 @pytest.fixture(scope="module")
 def data() -> Path:
-    if not DATA.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"shared test data not found at {DATA}")
-        pytest.skip("shared test data not found")
+    require_dir(DATA)
     return DATA
 
 

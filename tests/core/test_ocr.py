@@ -21,7 +21,7 @@ from bundler.ingest import ocr
 from bundler.ingest.documents import read_document, understand
 from bundler.ingest.readers_errors import DocumentReadError
 from bundler.model import DocumentKind
-from conftest import IN_CI, require_tool
+from support import IN_CI, require_tool, unavailable
 
 TODAY = datetime.date(2026, 1, 15)
 
@@ -257,9 +257,7 @@ def test_photo_of_an_english_report_is_read_and_classified(demo: DemoCase, tmp_p
 def test_photo_of_a_spanish_report_is_read_and_classified(tmp_path: Path) -> None:
     require_tool("tesseract")
     if "spa" not in ocr.languages():
-        if IN_CI:
-            pytest.fail("CI must install tesseract-ocr-spa")
-        pytest.skip("Spanish OCR data not installed")
+        unavailable("Spanish OCR data (tesseract-ocr-spa) is not installed")
     pdf = tmp_path / "informe.pdf"
     pdf.write_bytes(_spanish_report_pdf())
     png = _render(pdf, tmp_path)

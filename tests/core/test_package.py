@@ -53,7 +53,7 @@ from bundler.model import Document, ImportStatus, LogRow, ParsedDocument, Reason
 from bundler.model.clinical import DocumentKind
 from bundler.progress import CancelToken
 from bundler.store import BlobRecord, CaseStore
-from tests.conftest import require_shared_data
+from support import require_shared_data
 
 PASS = "quaking-dried-hybrid-timing-satchel-refract-distrust"
 WF = 10  # scrypt work factor for tests

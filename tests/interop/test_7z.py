@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from bundler.export.ziparchive import ZipReader, ZipWriter, ZipWrongPassphrase
+from support import require_tool
 
 pytestmark = pytest.mark.interop
 
@@ -23,18 +23,11 @@ MIB = 1 << 20
 _ENV = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}  # 7-Zip decodes names by locale
 
 
-def _require_7z() -> str:
-    path = shutil.which("7z")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("7z is not installed; CI must install p7zip-full (Makefile: system-deps)")
-        pytest.skip("7z is not installed")
-    return path
 
 
 @pytest.fixture(scope="module")
 def seven_zip() -> str:
-    return _require_7z()
+    return require_tool("7z")
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:

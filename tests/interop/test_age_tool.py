@@ -14,7 +14,6 @@ import hashlib
 import os
 import pty
 import select
-import shutil
 import subprocess
 import termios
 import time
@@ -33,6 +32,7 @@ from bundler.export.age import (
     keygen,
     parse_identities,
 )
+from support import require_tool
 
 pytestmark = pytest.mark.interop
 
@@ -41,14 +41,6 @@ SIZES = (0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 5 * 1024 * 1024 + 123)
 PASSPHRASE = "interop passphrase ✓"
 
 
-def _require_tool(name: str) -> str:
-    """The tool's path; a missing tool fails the test in CI and skips it elsewhere."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{name} is not installed; CI must install it (Makefile: system-deps)")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 def _data(size: int) -> bytes:
@@ -62,7 +54,7 @@ def _output(path: Path) -> bytes:
 
 
 def _age(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
-    result = subprocess.run([_require_tool("age"), *map(str, args)], capture_output=True, timeout=120)
+    result = subprocess.run([require_tool("age"), *map(str, args)], capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     return result
 
@@ -124,7 +116,7 @@ def _with_terminal(argv: Sequence[str | Path], answers: Sequence[tuple[bytes, by
 def key_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Identity]:
     """A key written by age-keygen, and our parse of it."""
     path = tmp_path_factory.mktemp("keys") / "key.txt"
-    subprocess.run([_require_tool("age-keygen"), "-o", str(path)], check=True,
+    subprocess.run([require_tool("age-keygen"), "-o", str(path)], check=True,
                    capture_output=True, timeout=30)
     (identity,) = parse_identities(path.read_text())
     assert isinstance(identity, Identity)
@@ -137,7 +129,7 @@ def test_age_keygen_identity_parses(key_file: tuple[Path, Identity]) -> None:
     public = next(line.split(": ", 1)[1] for line in text.splitlines()
                   if line.startswith("# public key: "))
     assert str(identity.recipient()) == public
-    converted = subprocess.run([_require_tool("age-keygen"), "-y", str(path)], check=True,
+    converted = subprocess.run([require_tool("age-keygen"), "-y", str(path)], check=True,
                                capture_output=True, text=True, timeout=30).stdout.strip()
     assert converted == public
     secret_line = next(line for line in text.splitlines() if line.startswith("AGE-SECRET-KEY-1"))
@@ -147,7 +139,7 @@ def test_age_keygen_identity_parses(key_file: tuple[Path, Identity]) -> None:
 def test_our_keygen_file_works_with_age(tmp_path: Path) -> None:
     secret, public = keygen()
     (tmp_path / "key.txt").write_text(secret)
-    converted = subprocess.run([_require_tool("age-keygen"), "-y", str(tmp_path / "key.txt")],
+    converted = subprocess.run([require_tool("age-keygen"), "-y", str(tmp_path / "key.txt")],
                                check=True, capture_output=True, text=True, timeout=30)
     assert converted.stdout.strip() == public
 
@@ -196,7 +188,7 @@ def test_our_passphrase_file_opened_by_age(tmp_path: Path, size: int) -> None:
     with open(tmp_path / "x.age", "wb") as dst:
         encrypt(BytesIO(data), dst, passphrase=PASSPHRASE, work_factor=10)  # modest, for speed
     _with_terminal(
-        [_require_tool("age"), "-d", "-o", tmp_path / "out", tmp_path / "x.age"],
+        [require_tool("age"), "-d", "-o", tmp_path / "out", tmp_path / "x.age"],
         [(b"passphrase", PASSPHRASE.encode() + b"\n")],
     )
     assert _output(tmp_path / "out") == data
@@ -208,7 +200,7 @@ def test_age_passphrase_file_opened_by_us(tmp_path: Path, armor: bool) -> None:
     (tmp_path / "in").write_bytes(data)
     reply = PASSPHRASE.encode() + b"\n"
     _with_terminal(
-        [_require_tool("age"), "-p", *(["-a"] if armor else []), "-o", tmp_path / "x.age",
+        [require_tool("age"), "-p", *(["-a"] if armor else []), "-o", tmp_path / "x.age",
          tmp_path / "in"],
         [(b"passphrase", reply), (b"Confirm", reply)],
     )
@@ -228,7 +220,7 @@ def test_same_verdict_on_a_damaged_file(tmp_path: Path, key_file: tuple[Path, Id
     blob = bytearray((tmp_path / "x.age").read_bytes())
     blob[-1] ^= 1
     (tmp_path / "bad.age").write_bytes(bytes(blob))
-    result = subprocess.run([_require_tool("age"), "-d", "-i", str(path), "-o",
+    result = subprocess.run([require_tool("age"), "-d", "-i", str(path), "-o",
                              str(tmp_path / "out"), str(tmp_path / "bad.age")],
                             capture_output=True, timeout=60)
     assert result.returncode != 0

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from bundler.net.scu import (
     send,
 )
 from bundler.store import CaseStore
+from support import require_dir, require_tool
 
 pytestmark = pytest.mark.interop
 
@@ -55,16 +55,8 @@ LOOPBACK = "127.0.0.1"
 ORTHANC_AET = "ORTHANC"
 OUR_AET = "RECBUNDLER"
 FAST = Timeouts(connect=5.0, acse=10.0, dimse=60.0, network=60.0)
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def _require(name: str, path: str | None = None) -> str:
-    found = path if path and os.access(path, os.X_OK) else shutil.which(name)
-    if found is None:
-        if IN_CI:
-            pytest.fail(f"{name} is not installed; CI must install it (Makefile: system-deps)")
-        pytest.skip(f"{name} is not installed")
-    return found
 
 
 def _free_port() -> int:
@@ -114,7 +106,7 @@ class Orthanc:
 
 
 def _start_orthanc(folder: Path, *, tls: dict[str, Path] | None = None) -> Iterator[Orthanc]:
-    exe = _require("Orthanc", "/usr/sbin/Orthanc")
+    exe = require_tool("Orthanc", path="/usr/sbin/Orthanc")
     last_error = ""
     for _attempt in range(3):  # a free port can be taken between choosing and binding it
         dicom_port, http_port = _free_port(), _free_port()
@@ -232,10 +224,7 @@ def demo_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseStore]:
 @pytest.fixture(scope="module")
 def syntax_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseStore]:
     """The shared files in every transfer syntax (compressed ones included)."""
-    if not SYNTAXES.is_dir():
-        if IN_CI:
-            pytest.fail(f"shared test data not found at {SYNTAXES}")
-        pytest.skip("shared test data not found")
+    require_dir(SYNTAXES)
     with CaseStore.open(tmp_path_factory.mktemp("syntaxes") / "case", create=True) as store:
         import_sources([SYNTAXES], store)
         yield store

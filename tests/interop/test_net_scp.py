@@ -19,7 +19,6 @@ import datetime
 import hashlib
 import logging
 import os
-import shutil
 import signal
 import socket
 import struct
@@ -40,6 +39,7 @@ from bundler.net.ae import AllowEntry, NetworkError, Timeouts, parse_node, serve
 from bundler.net.scp import Receiver, Status
 from bundler.progress import CancelToken
 from bundler.store import CaseStore
+from support import require_dir, require_tool
 
 pytestmark = pytest.mark.interop
 
@@ -51,21 +51,8 @@ OTHER_HOST = "127.0.0.2"  # another loopback address: "a host that is not allowe
 FAST = Timeouts(connect=5.0, acse=5.0, dimse=20.0, network=30.0)
 
 
-def _require(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{name} is not installed; CI must install dcmtk (Makefile: system-deps)")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
-def _shared(path: Path) -> Path:
-    if not path.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"shared test data not found at {path}")
-        pytest.skip("shared test data not found")
-    return path
 
 
 def _run(*args: str | Path, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -207,7 +194,7 @@ def _case_is_intact(store: CaseStore) -> None:
 
 def test_echoscu_and_storescu_push_into_the_case(receiver: Receiver, store: CaseStore,
                                                  demo_files: list[Path], tmp_path: Path) -> None:
-    echoscu, storescu = _require("echoscu"), _require("storescu")
+    echoscu, storescu = require_tool("echoscu"), require_tool("storescu")
     r = _run(echoscu, "-aet", "ECHOSCU", "-aec", "BUNDLER", LOOPBACK, receiver.port)
     assert r.returncode == 0, r.stderr
     r = _run(storescu, "-aet", "STORESCU", "-aec", "BUNDLER", LOOPBACK, receiver.port, *demo_files)
@@ -228,8 +215,8 @@ def test_echoscu_and_storescu_push_into_the_case(receiver: Receiver, store: Case
 
 @pytest.mark.parametrize("ts_file", sorted(p.name for p in SYNTAXES.glob("*.dcm")) if SYNTAXES.is_dir() else [])
 def test_storescu_compressed_syntaxes_arrive_untouched(receiver: Receiver, store: CaseStore, ts_file: str) -> None:
-    storescu = _require("storescu")
-    path = _shared(SYNTAXES) / ts_file
+    storescu = require_tool("storescu")
+    path = require_dir(SYNTAXES) / ts_file
     meta = pydicom.dcmread(path, stop_before_pixels=True, force=True).get("file_meta", None)
     ts = str(meta.TransferSyntaxUID) if meta is not None and "TransferSyntaxUID" in meta else "1.2.840.10008.1.2"
     # storescu proposes one family of syntaxes per run: pick the option for this file's
@@ -260,7 +247,7 @@ def test_storescu_compressed_syntaxes_arrive_untouched(receiver: Receiver, store
 
 
 def test_findscu_gets_a_clear_no(receiver: Receiver, store: CaseStore) -> None:
-    findscu = _require("findscu")
+    findscu = require_tool("findscu")
     r = _run(findscu, "-aet", "FINDSCU", "-aec", "BUNDLER", "-S", "-k", "QueryRetrieveLevel=STUDY",
              LOOPBACK, receiver.port)
     assert r.returncode != 0
@@ -270,7 +257,7 @@ def test_findscu_gets_a_clear_no(receiver: Receiver, store: CaseStore) -> None:
 
 
 def test_cli_receive_until_sigterm(tmp_path: Path, demo_files: list[Path]) -> None:
-    storescu = _require("storescu")
+    storescu = require_tool("storescu")
     case = tmp_path / "case"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
@@ -323,7 +310,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_tls_storescu_with_client_certificate(store: CaseStore, pki: dict[str, Path], demo_files: list[Path]) -> None:
-    storescu = _require("storescu")
+    storescu = require_tool("storescu")
     ctx = server_ssl_context(pki["server_cert"], pki["server_key"], client_ca=pki["ca"])
     with Receiver(store, ae_title="BUNDLER", port=0, host=LOOPBACK, allow=[AllowEntry("STORESCU", LOOPBACK)],
                   ssl_context=ctx, timeouts=Timeouts(acse=3.0)) as r:
@@ -633,7 +620,7 @@ def test_nothing_is_written_outside_the_case(store: CaseStore, tmp_path: Path, d
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    storescu = _require("storescu")
+    storescu = require_tool("storescu")
     spy = tmp_path / "systemp"
     spy.mkdir()
     monkeypatch.setenv("TMPDIR", str(spy))

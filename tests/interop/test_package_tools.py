@@ -20,8 +20,8 @@ from bundler.export import age
 from bundler.export.package import export_package, open_package, verify_package
 from bundler.ingest.pipeline import import_sources
 from bundler.store import CaseStore
-from tests.conftest import IN_CI, SHARED_DATA, require_tool
 from tests.core.test_package import EVIL_NAME, _bare_bytes, _dataset, add_document
+from support import SHARED_DATA, require_dir, require_tool
 
 pytestmark = pytest.mark.interop
 
@@ -50,10 +50,7 @@ def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         (extra / "bare").write_bytes(_bare_bytes(_dataset(EVIL_NAME, study_date=None, number=None)))
         sources = [demo.cd_dir, demo.documents_dir, extra]
     else:
-        if not SHARED_DATA.is_dir():
-            if IN_CI:
-                pytest.fail(f"shared test data not found at {SHARED_DATA}")
-            pytest.skip("shared test data not found")
+        require_dir(SHARED_DATA)
         sources = [SHARED_DATA / "1_dicom_media"]
     with CaseStore.open(root / "case", create=True) as store:
         import_sources(sources, store, processes=False)

@@ -7,7 +7,6 @@ their own Xvfb on a free display number.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import select
 import shutil
@@ -22,30 +21,11 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from support import unavailable
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QWidget
 
 REPO = Path(__file__).resolve().parents[2]
-CORE_MODULES = ("bundler.store", "bundler.ingest.pipeline", "bundler.demo")
-
-
-def core_missing() -> list[str]:
-    """Core modules the end-to-end tests need that are not written yet."""
-    return [name for name in CORE_MODULES if importlib.util.find_spec(name) is None]
-
-
-def needs_core() -> None:
-    missing = core_missing()
-    if missing:
-        pytest.skip(f"core not written yet: {', '.join(missing)}")
-
-
-@pytest.fixture
-def core() -> None:
-    """Skips the test until the core modules it drives exist."""
-    needs_core()
-
-
 # -- isolation --------------------------------------------------------------------------------
 
 
@@ -104,10 +84,7 @@ def xvfb() -> Iterator[XServer]:
     """A private Xvfb (1280x800x24) on a display number it picks itself (``-displayfd``)."""
     exe = shutil.which("Xvfb")
     if exe is None:
-        message = "Xvfb is not installed (apt-get install xvfb)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("Xvfb is not installed (apt-get install xvfb)")
     read_fd, write_fd = os.pipe()
     log = open(os.devnull, "wb")  # noqa: SIM115 - closed in teardown
     process = subprocess.Popen(
@@ -153,7 +130,6 @@ class DemoCase:
 @pytest.fixture(scope="session")
 def demo_media(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ...]:
     """The demo media (a hospital CD and a folder of documents), written once per session."""
-    needs_core()
     from bundler.demo import write_demo
 
     made = write_demo(tmp_path_factory.mktemp("demo-media"))

@@ -434,7 +434,7 @@ def test_screenshot_of_the_demo_case(qtbot: QtBot, xvfb: Any, demo_case: Any, tm
 
 
 @pytest.mark.slow
-def test_demo_is_made_on_first_use(qtbot: QtBot, core: None, xvfb: Any, tmp_path: Path) -> None:
+def test_demo_is_made_on_first_use(qtbot: QtBot, xvfb: Any, tmp_path: Path) -> None:
     home = tmp_path / "demo-home"
     out = tmp_path / "demo.png"
     env = {"DISPLAY": xvfb.display, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None,

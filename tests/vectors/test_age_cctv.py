@@ -39,6 +39,7 @@ from bundler.export.age import (
     Identity,
     decrypt,
 )
+from support import require_dir
 
 VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors" / "age-cctv"
 EXPECTED_COUNT = 143  # C2SP/CCTV commit 1e3d2860 (SOURCE.txt)
@@ -149,10 +150,7 @@ def _run(vector: Vector) -> tuple[AgeError | None, _HashSink]:
 
 
 def test_vectors_present() -> None:
-    if not VECTORS.is_dir():
-        if IN_CI:
-            pytest.fail(f"CCTV age vectors not found at {VECTORS.resolve()}")
-        pytest.skip("CCTV age vectors not found")
+    require_dir(VECTORS, "CCTV age vectors")
     assert len(_names()) == EXPECTED_COUNT
 
 
@@ -185,8 +183,5 @@ def test_vector(name: str) -> None:
 
 def test_limit_vectors_exist() -> None:
     """The AgeLimit mapping above names real vectors (a rename would silently weaken it)."""
-    if not VECTORS.is_dir():
-        if IN_CI:
-            pytest.fail(f"CCTV age vectors not found at {VECTORS.resolve()}")
-        pytest.skip("CCTV age vectors not found")
+    require_dir(VECTORS, "CCTV age vectors")
     assert LIMIT_VECTORS <= set(_names())
