@@ -70,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     drives = sub.add_parser("drives", help="list mounted CD/DVD drives")
     drives.add_argument("--json", action="store_true")
+    _add_checklist_commands(sub)
     _add_package_commands(sub)
     _add_network_commands(sub)
+    _add_disc_command(sub)
     return p
 
 
@@ -475,6 +477,24 @@ _COMMANDS = {
 _COMMANDS.update(_PACKAGE_COMMANDS)
 
 
+# ------------------------------------------------------ intake, timeline, check (bundler/checklist/cli.py)
+
+
+def _add_checklist_commands(sub: Any) -> None:
+    from bundler.checklist.cli import add_commands
+
+    add_commands(sub)
+
+
+def _cmd_checklist(args: argparse.Namespace) -> int:
+    from bundler.checklist.cli import run
+
+    return run(args)
+
+
+_COMMANDS.update({"intake": _cmd_checklist, "timeline": _cmd_checklist, "check": _cmd_checklist})
+
+
 # ------------------------------------------------------------------ DICOM network: pacs, receive (bundler/net/cli.py)
 
 
@@ -491,6 +511,24 @@ def _cmd_network(args: argparse.Namespace) -> int:
 
 
 _COMMANDS.update({"pacs": _cmd_network, "receive": _cmd_network})
+
+
+# ------------------------------------------------------------------ patient disc: disc (bundler/export/disc_cli.py)
+
+
+def _add_disc_command(sub: Any) -> None:
+    from bundler.export.disc_cli import add_command
+
+    add_command(sub)
+
+
+def _cmd_disc(args: argparse.Namespace) -> int:
+    from bundler.export.disc_cli import run
+
+    return run(args)
+
+
+_COMMANDS.update({"disc": _cmd_disc})
 
 
 if __name__ == "__main__":  # pragma: no cover

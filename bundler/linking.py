@@ -23,7 +23,7 @@ from enum import StrEnum
 from bundler.model import ParsedDocument, PriorReference, Study
 from bundler.reportlang import canonical_regions, find_modality, find_regions, split_sections
 
-__all__ = ["Link", "LinkMethod", "ReportInfo", "link_reports", "match_prior", "normalise_accession"]
+__all__ = ["Link", "LinkMethod", "ReportInfo", "link_reports", "match_prior", "normalise_accession", "study_exam"]
 
 
 
@@ -146,6 +146,11 @@ def _study_regions(study: Study) -> frozenset[str]:
         words += [series.description, series.body_part]
         words += [i.body_part for i in series.instances[:1]]
     return canonical_regions(" ".join(w for w in words if w))
+
+
+def study_exam(study: Study) -> tuple[frozenset[str], frozenset[str]]:
+    """A study's acquisition modality families (CR and DX are one) and canonical body regions."""
+    return _study_families(study), _study_regions(study)
 
 
 def _report_exam(report: ReportInfo) -> tuple[str, frozenset[str]]:

@@ -107,6 +107,7 @@ CREATE TABLE IF NOT EXISTS instances (
     specific_character_set TEXT NOT NULL,
     uid_conflict INTEGER NOT NULL DEFAULT 0,
     source TEXT NOT NULL,
+    promised_count INTEGER,
     UNIQUE (sop_instance_uid, sha256)
 );
 CREATE INDEX IF NOT EXISTS instances_series ON instances(study_uid, series_uid);
@@ -141,6 +142,12 @@ CREATE TABLE IF NOT EXISTS document_content (
     doc_id TEXT PRIMARY KEY REFERENCES documents(id),
     run_id INTEGER NOT NULL REFERENCES runs(id),
     content TEXT NOT NULL
+);
+-- The patient's own part of the case (bundler.intake), one JSON document.
+CREATE TABLE IF NOT EXISTS intake (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    content TEXT NOT NULL,
+    updated TEXT NOT NULL
 );
 -- A kind the user set by hand, keyed by content so it survives deleting and re-importing.
 CREATE TABLE IF NOT EXISTS kind_overrides (
@@ -196,7 +203,7 @@ _INSTANCE_COLUMNS = (
     "study_description", "accession", "referring_physician", "institution", "modality",
     "body_part", "series_description", "series_number", "instance_number",
     "transfer_syntax_uid", "frames", "lossy", "image_type", "kind", "has_part10_header",
-    "specific_character_set", "uid_conflict", "source",
+    "specific_character_set", "uid_conflict", "source", "promised_count",
 )
 
 
@@ -242,6 +249,7 @@ class CaseStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.executescript(_SCHEMA)
+            _add_missing_columns(conn)
             store = cls(path, conn)
             store._init_meta()
         except sqlite3.DatabaseError as e:
@@ -539,6 +547,18 @@ class CaseStore:
                  p.patient.birth_date, p.patient.id, p.accession, p.modality, int(p.needs_label), p.pages, doc_id))
             c.execute("UPDATE document_content SET content=? WHERE doc_id=?", (content_to_json(p), doc_id))
 
+    def intake_json(self) -> str | None:
+        """The patient's own part of the case as stored (see :mod:`bundler.intake`), or None."""
+        rows = self._query("SELECT content FROM intake WHERE id=1")
+        return str(rows[0][0]) if rows else None
+
+    def set_intake_json(self, content: str) -> None:
+        """Replace the patient's own part of the case (one transaction)."""
+        if self.is_read_only:
+            raise CaseError("This case was opened from a package and is read-only.", code="case_read_only")
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO intake (id, content, updated) VALUES (1, ?, ?)", (content, _now()))
+
     def kos_references(self) -> dict[str, tuple[str, ...]]:
         """Key Object Selection instance UID → the instance UIDs it marks as key."""
         out: dict[str, list[str]] = {}
@@ -647,7 +667,7 @@ def _instance_values(run_id: int, i: Instance) -> tuple[object, ...]:
         i.accession, i.referring_physician, i.institution, i.modality, i.body_part,
         i.series_description, i.series_number, i.instance_number, i.transfer_syntax_uid, i.frames,
         int(i.lossy), i.image_type, str(i.kind), int(i.has_part10_header), i.specific_character_set,
-        int(i.uid_conflict), i.source,
+        int(i.uid_conflict), i.source, i.promised_count,
     )
 
 
@@ -663,8 +683,22 @@ def _instance_from_row(r: sqlite3.Row) -> Instance:
         transfer_syntax_uid=r["transfer_syntax_uid"], frames=r["frames"], lossy=bool(r["lossy"]),
         image_type=r["image_type"], kind=DicomObjectKind(r["kind"]),
         has_part10_header=bool(r["has_part10_header"]), specific_character_set=r["specific_character_set"],
-        uid_conflict=bool(r["uid_conflict"]), source=r["source"],
+        uid_conflict=bool(r["uid_conflict"]), source=r["source"], promised_count=r["promised_count"],
     )
+
+
+# Columns added after schema version 1 shipped: (table, column, declaration). Cases made by an
+# earlier build get them on open; old rows hold NULL (unknown), which readers accept.
+_ADDED_COLUMNS = (
+    ("instances", "promised_count", "INTEGER"),
+)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, decl in _ADDED_COLUMNS:
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
 
 class _FileLock:

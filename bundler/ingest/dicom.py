@@ -103,6 +103,7 @@ class DicomHeader:
     specific_character_set: str
     document_title: str
     document_mime_type: str
+    promised_count: int | None = None  # instances the header says the series/acquisition has
 
     @property
     def is_media_directory(self) -> bool:
@@ -214,6 +215,8 @@ def read_header(fp: BinaryIO, *, size: int, encoding: Encoding) -> DicomHeader:
         specific_character_set=charset_text,
         document_title=_text(ds, "DocumentTitle"),
         document_mime_type=_text(ds, "MIMETypeOfEncapsulatedDocument"),
+        # (0020,1209) is rare in files; (0020,1002) is what modalities write (PS3.3 C.7.6.1).
+        promised_count=_int(ds, "NumberOfSeriesRelatedInstances") or _int(ds, "ImagesInAcquisition"),
     )
 
 

@@ -360,7 +360,7 @@ class _Importer:
             transfer_syntax_uid=h.transfer_syntax_uid, frames=h.frames, lossy=h.lossy,
             image_type=h.image_type, kind=h.kind, has_part10_header=h.encoding is Encoding.PART10,
             specific_character_set=h.specific_character_set, uid_conflict=bool(others),
-            source=entry.display,
+            source=entry.display, promised_count=h.promised_count,
         )
 
     def _documents(self, entry: Entry, outcome: FileResult, batch: _Batch) -> None:

@@ -24,8 +24,43 @@ from bundler.model.clinical import (
     Procedure,
     ReportSection,
 )
+from bundler.model.findings import (
+    CompletenessReport,
+    DatePrecision,
+    EventKind,
+    Evidence,
+    IdentityClaim,
+    IdentityConflict,
+    IdentityReport,
+    IdentityStatus,
+    ItemResult,
+    ItemStatus,
+    PersonRecord,
+    RecordRequest,
+    Requirement,
+    TimelineEvent,
+)
+from bundler.model.intake import ContactDetails, Insurance, Intake, SymptomEntry
 
 __all__ = [
+    "CompletenessReport",
+    "ContactDetails",
+    "DatePrecision",
+    "EventKind",
+    "Evidence",
+    "IdentityClaim",
+    "IdentityConflict",
+    "IdentityReport",
+    "IdentityStatus",
+    "Insurance",
+    "Intake",
+    "ItemResult",
+    "ItemStatus",
+    "PersonRecord",
+    "RecordRequest",
+    "Requirement",
+    "SymptomEntry",
+    "TimelineEvent",
     "Allergy",
     "Attachment",
     "DicomObjectKind",
@@ -147,6 +182,8 @@ class Instance:
     specific_character_set: str = ""
     uid_conflict: bool = False
     source: str = ""  # where it was read from, for the user's eyes only
+    # How many instances the header says its series (or acquisition) has, when it says.
+    promised_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
