@@ -66,6 +66,11 @@ def line_of(text: str, path: Sequence[str | int]) -> int:
             start, best, prefix = found + 1, found + 1, name
             i += 2 if index is not None else 1
             continue
+        if i + 1 < len(path) and isinstance(path[i + 1], str):
+            # A table only named by a deeper header ("[[medications.items]]"): go deeper.
+            prefix = name
+            i += 1
+            continue
         # Not a table of its own: a ``key = value`` line in the table reached so far.
         for n in range(start, len(lines)):
             if _header(lines[n]) is not None:
@@ -73,4 +78,5 @@ def line_of(text: str, path: Sequence[str | int]) -> int:
             if re.match(rf"\s*\"?{re.escape(part)}\"?\s*=", lines[n]):
                 return n + 1
         return best
+    return best
     return best

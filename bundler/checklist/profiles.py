@@ -218,6 +218,7 @@ def conditions() -> dict[str, Condition]:
 
 def _use(f: _File, item_id: str, raw: Any, base: ItemSpec | None) -> ItemUse:
     path: list[str | int] = ["items", item_id]
+    shorthand = isinstance(raw, str)  # summary = "required": errors point at that line
     if isinstance(raw, str):
         raw = {"required": raw}
     if not isinstance(raw, dict):
@@ -239,7 +240,8 @@ def _use(f: _File, item_id: str, raw: Any, base: ItemSpec | None) -> ItemUse:
     elif "when" in raw or "otherwise" in raw:
         raise f.fail([*path], "'when' and 'otherwise' go with required = \"when\"")
     if level not in _LEVELS:
-        raise f.fail([*path, "required"], f"'required' must be one of: required, recommended, not_required, when")
+        raise f.fail(path if shorthand else [*path, "required"],
+                     f"'{item_id}' must be one of: required, recommended, not_required, when")
     spec = _item_spec(f, path, item_id, raw, base)
     return ItemUse(spec, Requirement(level), when, otherwise)
 
