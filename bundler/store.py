@@ -195,6 +195,7 @@ class RunState:
 class BlobRecord:
     sha256: str
     size: int
+    crc32: int | None = None  # of the content, for the package's inner ZIP (None: not computed)
 
 
 _INSTANCE_COLUMNS = (
@@ -416,6 +417,10 @@ class CaseStore:
     def known_hashes(self) -> set[str]:
         return {r[0] for r in self._query("SELECT sha256 FROM blobs")}
 
+    def blob_crc32s(self) -> dict[str, int]:
+        """CRC-32 of each blob whose CRC was recorded at import (blobs of older cases have none)."""
+        return {r[0]: r[1] for r in self._query("SELECT sha256, crc32 FROM blobs WHERE crc32 IS NOT NULL")}
+
     def sop_hashes(self, sop_instance_uid: str) -> set[str]:
         return {r[0] for r in self._query(
             "SELECT sha256 FROM instances WHERE sop_instance_uid=?", (sop_instance_uid,))}
@@ -435,8 +440,9 @@ class CaseStore:
         """Write one batch of an import in one transaction (blob files are already in place)."""
         with self._tx() as c:
             c.executemany(
-                "INSERT OR IGNORE INTO blobs (sha256, size, run_id) VALUES (?, ?, ?)",
-                [(b.sha256, b.size, run_id) for b in blobs],
+                "INSERT INTO blobs (sha256, size, run_id, crc32) VALUES (?, ?, ?, ?) ON CONFLICT (sha256)"
+                " DO UPDATE SET crc32=excluded.crc32 WHERE blobs.crc32 IS NULL",
+                [(b.sha256, b.size, run_id, b.crc32) for b in blobs],
             )
             c.executemany(
                 f"INSERT OR IGNORE INTO instances ({', '.join(_INSTANCE_COLUMNS)}) "  # noqa: S608
@@ -476,10 +482,25 @@ class CaseStore:
     # ------------------------------------------------------------------ reading
 
     def instances(self) -> tuple[Instance, ...]:
-        rows = self._query(
-            f"SELECT {', '.join(_INSTANCE_COLUMNS)} FROM instances "  # noqa: S608
-            "ORDER BY study_date, study_uid, series_number, series_uid, instance_number, sop_instance_uid")
-        return tuple(_instance_from_row(r) for r in rows)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {', '.join(_INSTANCE_READ)} FROM instances "  # noqa: S608
+                "ORDER BY study_date, study_uid, series_number, series_uid, instance_number, sop_instance_uid"
+            ).fetchall()
+        # A case may hold 100,000 instances and the check reads every one: plain tuples, positional
+        # arguments, one Patient per distinct patient (benchmarks/check_bench.py).
+        patients: dict[tuple[str, str, str, str], Patient] = {}
+        kinds = _OBJECT_KINDS
+        out = []
+        for r in rows:
+            key = (r[6], r[7], r[8], r[9])
+            patient = patients.get(key)
+            if patient is None:
+                patient = patients[key] = Patient(*key)
+            out.append(Instance(r[0], r[1], r[2], r[3], r[4], r[5], patient, r[10], r[11], r[12], r[13], r[14],
+                                r[15], r[16], r[17], r[18], r[19], r[20], r[21], r[22], bool(r[23]), r[24],
+                                kinds[r[25]], bool(r[26]), r[27], bool(r[28]), r[29], r[30]))
+        return tuple(out)
 
     def studies(self) -> tuple[Study, ...]:
         """Studies → series → instances, oldest study first."""
@@ -671,26 +692,22 @@ def _instance_values(run_id: int, i: Instance) -> tuple[object, ...]:
     )
 
 
-def _instance_from_row(r: sqlite3.Row) -> Instance:
-    return Instance(
-        sop_instance_uid=r["sop_instance_uid"], sop_class_uid=r["sop_class_uid"], sha256=r["sha256"],
-        size=r["size"], study_uid=r["study_uid"], series_uid=r["series_uid"],
-        patient=Patient(r["patient_name"], r["patient_id"], r["birth_date"], r["sex"]),
-        study_date=r["study_date"], study_time=r["study_time"], study_description=r["study_description"],
-        accession=r["accession"], referring_physician=r["referring_physician"], institution=r["institution"],
-        modality=r["modality"], body_part=r["body_part"], series_description=r["series_description"],
-        series_number=r["series_number"], instance_number=r["instance_number"],
-        transfer_syntax_uid=r["transfer_syntax_uid"], frames=r["frames"], lossy=bool(r["lossy"]),
-        image_type=r["image_type"], kind=DicomObjectKind(r["kind"]),
-        has_part10_header=bool(r["has_part10_header"]), specific_character_set=r["specific_character_set"],
-        uid_conflict=bool(r["uid_conflict"]), source=r["source"], promised_count=r["promised_count"],
-    )
+_OBJECT_KINDS = {k.value: k for k in DicomObjectKind}
+# The columns CaseStore.instances reads, in the order of Instance's fields (patient expanded).
+_INSTANCE_READ = (
+    "sop_instance_uid", "sop_class_uid", "sha256", "size", "study_uid", "series_uid",
+    "patient_name", "patient_id", "birth_date", "sex", "study_date", "study_time", "study_description",
+    "accession", "referring_physician", "institution", "modality", "body_part", "series_description",
+    "series_number", "instance_number", "transfer_syntax_uid", "frames", "lossy", "image_type", "kind",
+    "has_part10_header", "specific_character_set", "uid_conflict", "source", "promised_count",
+)
 
 
 # Columns added after schema version 1 shipped: (table, column, declaration). Cases made by an
 # earlier build get them on open; old rows hold NULL (unknown), which readers accept.
 _ADDED_COLUMNS = (
     ("instances", "promised_count", "INTEGER"),
+    ("blobs", "crc32", "INTEGER"),
 )
 
 

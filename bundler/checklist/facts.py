@@ -93,8 +93,12 @@ def _acquisition(studies: Iterable[Study]) -> tuple[Study, ...]:
                                            for se in s.series))
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    """Case and accents ignored ("Cáncer" → "cancer"); letters of other scripts kept."""
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 # A condition's words do not count when the sentence before them negates them or speaks of a
@@ -131,9 +135,10 @@ def _affirmed(folded: str, start: int) -> bool:
 
 def find_condition(cond: Condition, text: str) -> str:
     """The first affirmed words of ``cond`` in ``text`` ("" when none)."""
-    if not cond.terms or not text:
-        return ""
-    folded = _fold(text)
+    return _find_folded(cond, _fold(text)) if cond.terms and text else ""
+
+
+def _find_folded(cond: Condition, folded: str) -> str:
     for m in _pattern(cond.terms).finditer(folded):
         if _affirmed(folded, m.start()):
             return m.group(0)
@@ -142,29 +147,33 @@ def find_condition(cond: Condition, text: str) -> str:
 
 def _condition_hits(documents: Sequence[Document], contents: Mapping[str, ParsedDocument],
                     intake: Intake) -> dict[str, tuple[ConditionHit, ...]]:
-    out: dict[str, tuple[ConditionHit, ...]] = {}
-    for cond in conditions().values():
-        hits: list[ConditionHit] = []
-        for d in documents:
-            ref = f"document:{d.id}"
+    conds = list(conditions().values())
+    hits: dict[str, list[ConditionHit]] = {c.id: [] for c in conds}
+    for d in documents:
+        ref = f"document:{d.id}"
+        p = contents.get(d.id)
+        folded: tuple[str, str] | None = None  # folded once per document, searched per condition
+        for cond in conds:
             if d.kind in cond.kinds:
-                hits.append(ConditionHit(cond.id, ref, ""))
+                hits[cond.id].append(ConditionHit(cond.id, ref, ""))
                 continue
-            p = contents.get(d.id)
-            if p is None:
+            if p is None or not cond.terms:
                 continue
-            structured = " . ".join([*(pr.name for pr in p.procedures), *(pb.name for pb in p.problems),
-                                     *(f"{e.type} admission" for e in p.encounters if "inpatient" in e.type.lower())])
-            word = find_condition(cond, structured) or find_condition(cond, p.text)
+            if folded is None:
+                structured = " . ".join([*(pr.name for pr in p.procedures), *(pb.name for pb in p.problems),
+                                         *(f"{e.type} admission" for e in p.encounters
+                                           if "inpatient" in e.type.lower())])
+                folded = (_fold(structured), _fold(p.text))
+            word = _find_folded(cond, folded[0]) or _find_folded(cond, folded[1])
             if word:
-                hits.append(ConditionHit(cond.id, ref, word))
+                hits[cond.id].append(ConditionHit(cond.id, ref, word))
+    for cond in conds:
         for name in cond.intake:
             value = getattr(intake, name, "")
             word = find_condition(cond, value) if isinstance(value, str) else ""
             if word:
-                hits.append(ConditionHit(cond.id, f"intake:{name}", word))
-        out[cond.id] = tuple(hits)
-    return out
+                hits[cond.id].append(ConditionHit(cond.id, f"intake:{name}", word))
+    return {k: tuple(v) for k, v in hits.items()}
 
 
 def _structural_hits(studies: Sequence[Study], acquisition: Sequence[Study], documents: Sequence[Document],
