@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import logging
 import re
 import subprocess
+import sys
+import tomllib
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -24,9 +28,12 @@ from pydicom.uid import (
 )
 from pypdf import PdfReader
 
-from bundler import demo
-from bundler.demo import DemoCase, write_ct_series, write_demo
+from bundler.classify import classify
+from bundler.demo import DemoCase, benchmark, write_ct_series, write_demo
 from bundler.errors import UsageError
+from bundler.ingest.pipeline import import_sources
+from bundler.model import DocumentKind
+from bundler.store import CaseStore
 from support import require_tool
 
 TODAY = datetime.date(2026, 1, 15)
@@ -41,8 +48,22 @@ REQUIRED_TEXT = (
     "SeriesNumber",
     "InstanceNumber",
 )
-
-
+DOCUMENT_KINDS = {  # every file in Documents and the kind it must be classified as
+    "CT_Chest_Report.pdf": DocumentKind.RADIOLOGY_REPORT,
+    "CT_Chest_Low_Dose_Report.pdf": DocumentKind.RADIOLOGY_REPORT,
+    "MR_Brain_Report.pdf": DocumentKind.RADIOLOGY_REPORT,
+    "Chest_XRay_Report.pdf": DocumentKind.RADIOLOGY_REPORT,
+    "Biopsy_Procedure_Note.pdf": DocumentKind.OPERATIVE_REPORT,
+    "Pathology_Report.pdf": DocumentKind.PATHOLOGY_REPORT,
+    "Visit_Note.pdf": DocumentKind.VISIT_NOTE,
+    "Lab_Results.pdf": DocumentKind.LAB_RESULT,
+    "Medication_List.csv": DocumentKind.MEDICATION_LIST,
+}
+QUESTION_BANK = {  # docs/intake-format.md
+    "diagnosis", "certainty", "evidence_for", "evidence_against", "best_test", "options", "benefit",
+    "risks", "waiting", "next_decision", "imaging_concerning", "imaging_category",
+    "imaging_next_test", "imaging_priors",
+}  # fmt: skip
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -84,7 +105,9 @@ def _date(da: str) -> datetime.date:
 def test_layout(case: DemoCase) -> None:
     assert case.cd_dir == case.root / "CD" and case.documents_dir == case.root / "Documents"
     assert (case.cd_dir / "DICOMDIR").is_file()
-    assert sorted(p.name for p in case.root.iterdir()) == ["CD", "Documents"]  # no staging left
+    assert case.intake_file == case.root / "intake.toml" and case.intake_file.is_file()
+    # No staging folder left behind.
+    assert sorted(p.name for p in case.root.iterdir()) == ["CD", "Documents", "intake.toml"]
 
 
 def test_dicomdir_lists_exactly_the_instance_files(
@@ -228,9 +251,8 @@ def test_viewer_junk(case: DemoCase) -> None:
 
 def test_documents_exist_and_name_the_patient(case: DemoCase) -> None:
     names = sorted(p.name for p in case.documents_dir.iterdir())
-    assert names == sorted(["CT_Chest_Report.pdf", "Pathology_Report.pdf", "Visit_Note.pdf",
-                            "Lab_Results.pdf", "Medication_List.csv"])  # fmt: skip
-    assert case.document_files == 5
+    assert names == sorted(DOCUMENT_KINDS)
+    assert case.document_files == 9
     family, given = case.patient_name.split("^")
     dob = datetime.datetime.strptime(case.birth_date, "%Y%m%d").date()
     for pdf in case.documents_dir.glob("*.pdf"):
@@ -286,6 +308,173 @@ def test_story_dates_are_coherent(case: DemoCase) -> None:
         assert _date(study.date) < TODAY
 
 
+def _long(d: datetime.date) -> str:
+    return f"{d.day} {d:%B} {d.year}"
+
+
+def _after(lines: list[str], heading: str) -> str:
+    """The first line after a section heading."""
+    return lines[lines.index(heading) + 1]
+
+
+def test_every_study_has_its_report(case: DemoCase) -> None:
+    """Each study's report carries its accession number and exam date; only the current CT
+    compares with a prior (the other reports say "None")."""
+    assert len({s.report for s in case.studies}) == len(case.studies) == 4
+    current = case.studies[0]
+    for study in case.studies:
+        text = _text(case.documents_dir / study.report)
+        lines = [line.strip() for line in text.splitlines()]
+        assert study.accession in text, study.report
+        assert f"Exam date {_long(_date(study.date))}" in " ".join(lines), study.report
+        assert "RADIOLOGY REPORT" in text and "Electronically signed by" in text
+        if study is not current:
+            assert _after(lines, "COMPARISON").startswith("None"), study.report
+        institution = "Riverside Imaging Center" if study.accession.startswith("RIC") else (
+            "Lakeside University Hospital")  # fmt: skip
+        assert institution in lines, study.report  # the letterhead
+    prior = _text(case.documents_dir / case.studies[1].report)
+    assert "Lung-RADS 2" in prior and "6 x 5 mm" in prior  # "previously 6 mm" in the current CT
+    mr = _text(case.documents_dir / case.studies[2].report)
+    assert "No evidence of intracranial metastatic disease" in mr
+    xray = _text(case.documents_dir / case.studies[3].report)
+    assert "cannot be excluded" in xray and _date(case.studies[3].date) < _date(current.date)
+
+
+def test_biopsy_procedure_note(case: DemoCase) -> None:
+    text = _text(case.documents_dir / "Biopsy_Procedure_Note.pdf")
+    pathology = _text(case.documents_dir / "Pathology_Report.pdf")
+    biopsy = _date(case.studies[0].date) + datetime.timedelta(days=16)  # as the story has it
+    assert f"Procedure date {_long(biopsy)}" in " ".join(text.split())
+    assert f"Collected {_long(biopsy)}" in " ".join(pathology.split())
+    assert f"Electronically signed by Daniel Achterberg, MD, {_long(biopsy)}" in text
+    assert "Daniel Achterberg, MD" in pathology  # the operator submitted the specimen
+    for words in ("Riverside Imaging Center", "Interventional Radiology", "core needle biopsy",
+                  "Four 18-gauge core", "pneumothorax", "penicillin"):  # fmt: skip
+        assert words in text, words
+    title = PdfReader(case.documents_dir / "Biopsy_Procedure_Note.pdf").metadata.title
+    assert title == "CT-GUIDED CORE NEEDLE BIOPSY - PROCEDURE NOTE"
+    kind, confidence, evidence = classify(text, title=title)
+    assert kind is DocumentKind.OPERATIVE_REPORT and confidence >= 0.6, evidence
+
+
+@pytest.fixture(scope="module")
+def shown(case: DemoCase, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo imported into a case, as ``records-bundler show --case DIR --json`` gives it."""
+    case_dir = tmp_path_factory.mktemp("case") / "c"
+    with CaseStore.open(case_dir, create=True) as store:
+        report = import_sources([case.cd_dir, case.documents_dir], store)
+    assert report.failed == 0 and report.documents == case.document_files
+    done = subprocess.run(
+        [sys.executable, "-m", "bundler", "show", "--case", str(case_dir), "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+def test_documents_classify_after_import(case: DemoCase, shown: dict[str, Any]) -> None:
+    docs = shown["documents"]
+    assert len(docs) == case.document_files
+    # The CT report beside the disc is the one inside its DICOM instance: one document.
+    (embedded,) = [d for d in docs if d["from_dicom_sop_instance_uid"]]
+    by_name = {Path(d["source"]).name: d for d in docs if d is not embedded}
+    assert set(by_name) == set(DOCUMENT_KINDS) - {"CT_Chest_Report.pdf"}
+    by_name["CT_Chest_Report.pdf"] = embedded
+    for name, kind in DOCUMENT_KINDS.items():
+        d = by_name[name]
+        assert d["kind"] == kind.value, (name, d["kind"], d["kind_evidence"])
+        if name.endswith(".pdf"):
+            assert d["kind_confidence"] >= 0.6, (name, d["kind_confidence"])
+            assert d["patient"]["id"] == case.patient_id, name
+            assert d["patient"]["birth_date"].replace("-", "") == case.birth_date, name
+    biopsy = _date(case.studies[0].date) + datetime.timedelta(days=16)
+    assert by_name["Biopsy_Procedure_Note.pdf"]["date"] == biopsy.isoformat()
+    assert by_name["Pathology_Report.pdf"]["date"] == biopsy.isoformat()
+
+
+def test_every_study_links_to_its_report_by_accession(
+    case: DemoCase, shown: dict[str, Any]
+) -> None:
+    docs = shown["documents"]
+    for study in case.studies:
+        linked = [d for d in docs if d["linked_study_uid"] == study.study_uid]
+        assert [(d["link_method"], d["accession"]) for d in linked] == [
+            ("accession", study.accession)
+        ], study.description
+        (report,) = linked
+        assert report["kind"] == "radiology_report"
+        assert report["date"] == _date(study.date).isoformat()
+        if report["from_dicom_sop_instance_uid"] is None:
+            assert Path(report["source"]).name == study.report
+    reports = [d for d in docs if d["kind"] == "radiology_report"]
+    assert len(reports) == len(case.studies) and all(d["linked_study_uid"] for d in reports)
+
+
+_INTAKE_KEYS = {  # docs/intake-format.md
+    "patient": {"name", "birth_date", "address", "phone", "email"},
+    "concern": {"main_concern", "diagnosis", "plan", "decision"},
+    "symptoms": {"date", "what", "helped", "did_not_help"},
+    "questions": {"bank", "own"},
+    "allergies": {"none_known", "items"},
+    "medications": {"none", "items"},
+    "family_history": {"none_known", "text"},
+    "insurance": {"insurer", "member_id", "plan", "referral_required", "referral",
+                  "authorization"},
+    "pathology": {"slides"},
+}  # fmt: skip
+
+
+def _partial_date(value: str) -> datetime.date:
+    """The first day a ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` date can mean."""
+    assert re.fullmatch(r"\d{4}(-\d\d(-\d\d)?)?", value), value
+    return datetime.date.fromisoformat((value + "-01-01")[:10] if len(value) < 10 else value)
+
+
+def test_intake_file(case: DemoCase) -> None:
+    raw = case.intake_file.read_bytes()
+    assert b"\r" not in raw
+    data = tomllib.loads(raw.decode("utf-8"))
+    assert set(data) == set(_INTAKE_KEYS)
+    for section, keys in _INTAKE_KEYS.items():
+        for entry in data[section] if section == "symptoms" else [data[section]]:
+            assert set(entry) <= keys, section
+
+    family, given = case.patient_name.split("^")
+    patient = data["patient"]
+    assert patient["name"] == f"{given} {family}"  # natural order, not DICOM's
+    assert patient["birth_date"].replace("-", "") == case.birth_date
+    assert "@" in patient["email"] and patient["address"] and patient["phone"]
+    assert all(data["concern"][k].strip() for k in _INTAKE_KEYS["concern"])
+    assert "adenocarcinoma" in data["concern"]["diagnosis"]
+
+    symptoms = data["symptoms"]
+    assert 3 <= len(symptoms) <= 4
+    dates = [_partial_date(s["date"]) for s in symptoms]
+    assert dates == sorted(dates)  # oldest first
+    prior, current = _date(case.studies[1].date), _date(case.studies[0].date)
+    assert prior < dates[0] < current and dates[-1] < TODAY
+    assert all(s["what"].strip() for s in symptoms)
+
+    questions = data["questions"]
+    assert 2 <= len(questions["bank"]) <= 5 and set(questions["bank"]) <= QUESTION_BANK
+    assert len(questions["own"]) == 1 and questions["own"][0].endswith("?")
+
+    assert data["allergies"]["none_known"] is False
+    assert data["allergies"]["items"] == [
+        {"substance": "Penicillin", "reaction": "Hives", "severity": "moderate"}
+    ]
+    procedure = _text(case.documents_dir / "Biopsy_Procedure_Note.pdf")
+    assert "penicillin (hives)" in procedure  # the records agree with the patient
+    assert data["medications"] == {"none": False}  # Medication_List.csv carries them
+    assert data["family_history"]["none_known"] is False and data["family_history"]["text"]
+    insurance = data["insurance"]
+    assert insurance["referral_required"] is True and insurance["referral"].strip()
+    case_number = re.search(r"\bS\d\d-\d{5}\b", _text(case.documents_dir / "Pathology_Report.pdf"))
+    assert case_number is not None and case_number.group() in data["pathology"]["slides"]
+
+
 # --- repeatability, refusal, privacy ----------------------------------------------------------
 
 
@@ -296,11 +485,12 @@ def test_same_seed_same_bytes(case: DemoCase, tmp_path: Path) -> None:
     assert {s.study_uid for s in other.studies}.isdisjoint({s.study_uid for s in case.studies})
 
 
-def test_refuses_to_overwrite(tmp_path: Path) -> None:
-    (tmp_path / "CD").mkdir()
+@pytest.mark.parametrize("existing", ["CD", "Documents", "intake.toml"])
+def test_refuses_to_overwrite(tmp_path: Path, existing: str) -> None:
+    (tmp_path / existing).mkdir()
     with pytest.raises(UsageError):
         write_demo(tmp_path, ct_slices=SLICES, matrix=MATRIX, today=TODAY)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["CD"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [existing]
 
 
 def test_logs_carry_no_patient_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -352,7 +542,7 @@ def test_write_ct_series_without_dicomdir_and_repeatable(tmp_path: Path) -> None
 
 def test_fast_dicomdir_equals_fileset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The quick DICOMDIR writer produces FileSet's bytes, across several series."""
-    monkeypatch.setattr(demo, "_CT_SERIES_MAX", 3)
+    monkeypatch.setattr(benchmark, "_CT_SERIES_MAX", 3)
     paths = write_ct_series(tmp_path / "fast", count=8, matrix=16, seed=11)
     ours = pydicom.dcmread(tmp_path / "fast" / "DICOMDIR")
     assert len({p.parent for p in paths}) == 3

@@ -29,6 +29,10 @@ from support import IN_CI, require_tool
 
 EXPECTED_DEMO_KINDS = {
     "CT_Chest_Report.pdf": DocumentKind.RADIOLOGY_REPORT,
+    "CT_Chest_Low_Dose_Report.pdf": DocumentKind.RADIOLOGY_REPORT,
+    "MR_Brain_Report.pdf": DocumentKind.RADIOLOGY_REPORT,
+    "Chest_XRay_Report.pdf": DocumentKind.RADIOLOGY_REPORT,
+    "Biopsy_Procedure_Note.pdf": DocumentKind.OPERATIVE_REPORT,
     "Pathology_Report.pdf": DocumentKind.PATHOLOGY_REPORT,
     "Visit_Note.pdf": DocumentKind.VISIT_NOTE,
     "Lab_Results.pdf": DocumentKind.LAB_RESULT,
@@ -76,7 +80,8 @@ def test_demo_documents_in_the_case(demo: DemoCase, demo_case: Path) -> None:
     assert sorted(d["kind"] for d in docs) == sorted(k.value for k in EXPECTED_DEMO_KINDS.values())
     for d in docs:
         assert set(d) >= {"id", "kind", "kind_confidence", "date", "title", "source", "linked_study_uid", "pages"}
-    report = next(d for d in docs if d["kind"] == "radiology_report")
+    # The current CT's report (the one also inside its DICOM study).
+    report = next(d for d in docs if d["kind"] == "radiology_report" and d["from_dicom_sop_instance_uid"])
     current = max((s for s in demo.studies if s.modality == "CT"), key=lambda s: s.date)
     prior = min((s for s in demo.studies if s.modality == "CT"), key=lambda s: s.date)
     assert report["linked_study_uid"] == current.study_uid and report["link_method"] == "accession"
