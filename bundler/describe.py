@@ -113,7 +113,8 @@ def exam_name(study: Study) -> str:
         body = {s.body_part.lower() for s in study.series if s.body_part}
         tail = " ".join(sorted(body)) or readable(series).lower()
         return f"{parts} {tail}".strip()
-    words = set(desc.upper().replace("-", " ").split()) | set(desc.upper().split())
+    upper = re.sub(r"[,;:()]", " ", desc.upper())
+    words = set(upper.replace("-", " ").split()) | set(upper.split())
     named = any(words & set(_NAMED_BY.get(m, (m,))) for m in acquired)
     if not named and modality_words:
         return f"{' '.join(dict.fromkeys(modality_words))} {desc[:1].lower() + desc[1:]}"
