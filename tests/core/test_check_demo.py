@@ -196,3 +196,17 @@ def test_the_intake_was_loaded_in_the_demo_case(demo_case: Path) -> None:
     with CaseStore.open(demo_case) as store:
         intake = load_intake(store)
     assert intake.main_concern and intake.symptoms and intake.question_bank and intake.pathology_slides
+
+
+def test_the_ct_reports_prior_is_present_and_then_absent(demo_facts) -> None:
+    profile = load_profile("general")
+    present = evaluate(demo_facts, profile).item("prior_imaging")
+    assert present is not None and present.status is ItemStatus.PRESENT
+    prior = next(s for s in demo_facts.studies if "LOW DOSE" in s.description.upper())
+    assert f"study:{prior.study_uid}" in {e.ref for e in present.evidence}
+    without_prior = facts_from([s for s in demo_facts.studies if s is not prior], demo_facts.documents,
+                               demo_facts.contents, intake=demo_facts.intake, today=demo_facts.today)
+    absent = evaluate(without_prior, profile).item("prior_imaging")
+    assert absent is not None and absent.status is ItemStatus.MISSING
+    assert f"CT chest of {long_date(prior.date)}" in absent.next_step
+    assert absent.requests[0].date == f"{prior.date[:4]}-{prior.date[4:6]}-{prior.date[6:]}"
