@@ -9,9 +9,27 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
-__all__ = ["index_html", "person_name"]
+__all__ = ["SeriesPreview", "index_html", "person_name"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPreview:
+    """A series' preview image: its path relative to INDEX.HTM and its size in pixels."""
+
+    path: str
+    width: int
+    height: int
+
+
+def _display_size(preview: SeriesPreview) -> tuple[int, int]:
+    """Shown at least 128 pixels on its longest side: a 16 × 16 image is not shown at 16."""
+    longest = max(preview.width, preview.height, 1)
+    scale = max(1.0, 128 / longest)
+    return round(preview.width * scale), round(preview.height * scale)
 
 
 def _e(value: object) -> str:
@@ -38,11 +56,23 @@ h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #cc
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6em;
 border-bottom:1px solid #e4e4e4;vertical-align:top}th{background:#f4f4f4}
 .note{background:#f6f8fa;border-left:4px solid #888;padding:.6em 1em}code{font-size:.95em}
+img.preview{margin:.4em 0;background:#000;max-width:100%;height:auto}
 """
 
 
-def index_html(case: dict[str, Any]) -> str:
-    """A static page: no script, no remote resource, every value escaped."""
+def index_html(
+    case: dict[str, Any],
+    *,
+    previews: Mapping[str, SeriesPreview] | None = None,
+    summary: str | None = None,
+) -> str:
+    """A static page: no script, no remote resource, every value escaped.
+
+    ``previews`` maps a Series Instance UID to its preview image (a patient disc with web
+    content: the images sit in a folder beside the page); ``summary`` names the one-page
+    summary, linked at the top when there is one.
+    """
+    previews = previews or {}
     out: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -63,6 +93,9 @@ def index_html(case: dict[str, Any]) -> str:
         out.append('<p class="note">These records name the patient in more than one way. '
                    "Please check they all belong to the same person.</p>")
     out.append(f"<p>Prepared with {_e(case['generator'])} on {_e(case['exported_at'][:10])}.</p>")
+    if summary:
+        out.append(f'<p><strong>Start here:</strong> <a href="{_e(summary)}">the one-page summary</a> '
+                   f"(<code>{_e(summary)}</code>).</p>")
     out.append('<p class="note">To view the images, open the file <code>DICOMDIR</code> in this '
                "folder with a DICOM viewer (for example Weasis, Horos, OsiriX, RadiAnt or "
                "MicroDicom). The documents are linked below. <code>README.TXT</code> says more.</p>")
@@ -82,9 +115,16 @@ def index_html(case: dict[str, Any]) -> str:
                 f"<td>{len(s['series'])}</td><td>{_e(s['instances'])}</td>"
                 f"<td><code>{_e(', '.join(folders))}</code></td></tr>")
             for se in s["series"]:
+                preview = previews.get(se.get("series_uid", ""))
+                image = ""
+                if preview is not None:
+                    width, height = _display_size(preview)
+                    image = (f'<br><img class="preview" src="{_e(preview.path)}" width="{width}" '
+                             f'height="{height}" alt="Key image of series '
+                             f"{_e(se['number'] if se['number'] is not None else '?')}\">")
                 out.append(f"<tr><td></td><td colspan=\"6\">Series {_e(se['number'] if se['number'] is not None else '?')}"
                            f": {_e(se['description'] or '(no description)')} "
-                           f"({_e(se['modality'] or '?')}, {_e(se['instances'])})</td></tr>")
+                           f"({_e(se['modality'] or '?')}, {_e(se['instances'])}){image}</td></tr>")
         out.append("</table>")
 
     out.append("<h2>Documents</h2>")
