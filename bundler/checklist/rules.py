@@ -177,13 +177,17 @@ def _insurance_referral(use: ItemUse, f: CaseFacts) -> Outcome:
 
 
 def _reason_words(use: ItemUse, f: CaseFacts) -> tuple[str, str, str]:
-    """What made a context item required: (the words, the facility of that record, its date)."""
-    for cond in use.when:
-        for hit in f.hits.get(cond, ()):
-            doc = f.document(hit.ref.split(":", 1)[1]) if hit.ref.startswith("document:") else None
-            word = hit.word or ("biopsy or surgery" if cond == "biopsy_or_surgery" else "")
-            if word:
-                return word, doc.facility if doc else "", doc.date if doc else ""
+    """What made a context item required: (the words, the facility of that record, its date).
+
+    A record's own words ("biopsy", "lobectomy") are preferred to a document kind that implies
+    them (a pathology report implies "a biopsy or surgery").
+    """
+    hits = [h for cond in use.when for h in f.hits.get(cond, ())]
+    for hit in sorted(hits, key=lambda h: not h.word):
+        doc = f.document(hit.ref.split(":", 1)[1]) if hit.ref.startswith("document:") else None
+        word = hit.word or ("biopsy or surgery" if hit.condition == "biopsy_or_surgery" else "")
+        if word:
+            return word, doc.facility if doc else "", doc.date if doc else ""
     return "", "", ""
 
 
