@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_package_commands(sub)
     _add_network_commands(sub)
     _add_disc_command(sub)
+    _add_pdf_commands(sub)
     return p
 
 
@@ -529,6 +530,24 @@ def _cmd_disc(args: argparse.Namespace) -> int:
 
 
 _COMMANDS.update({"disc": _cmd_disc})
+
+
+# ------------------------------------------------------------------ PDFs: summary, letter (bundler/export/pdf_cli.py)
+
+
+def _add_pdf_commands(sub: Any) -> None:
+    from bundler.export.pdf_cli import add_commands
+
+    add_commands(sub)
+
+
+def _cmd_pdf(args: argparse.Namespace) -> int:
+    from bundler.export.pdf_cli import run
+
+    return run(args)
+
+
+_COMMANDS.update({"summary": _cmd_pdf, "letter": _cmd_pdf})
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
-import importlib
 import io
 import json
 import logging
@@ -35,7 +34,7 @@ import tempfile
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -279,26 +278,11 @@ class DiscPlan:
         return estimate_image_size([(f.path, f.size) for f in self.files])
 
 
-def _summary_pdf(store: CaseStore) -> bytes | None:
-    """SUMMARY.PDF, when the app can make one for a case.
+def _summary_pdf(store: CaseStore) -> bytes:
+    """SUMMARY.PDF for the disc: the one-page summary of the case."""
+    from bundler.export.summary_pdf import case_summary_pdf
 
-    The hook for :mod:`bundler.export.summary_pdf` (issue 6): a ``case_summary_pdf(store)``
-    there returns the page's PDF bytes for the case (its checklist, timeline and intake
-    gathered as the ``summary`` command does). Until that function exists the disc has no
-    SUMMARY.PDF and says nothing of one.
-    """
-    try:
-        module = importlib.import_module("bundler.export.summary_pdf")
-    except ModuleNotFoundError as e:
-        if e.name != "bundler.export.summary_pdf":
-            raise
-        return None
-    render: Callable[[CaseStore], bytes] | None = getattr(module, "case_summary_pdf", None)
-    if render is None:
-        log.info("no case_summary_pdf(store) in bundler.export.summary_pdf: the disc has no SUMMARY.PDF")
-        return None
-    data = render(store)
-    return bytes(data) if data else None
+    return case_summary_pdf(store)
 
 
 def _preview_files(

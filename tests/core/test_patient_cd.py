@@ -294,10 +294,12 @@ def test_iso_holds_the_same_files_under_iso9660_level1_and_joliet(disc: Disc, tm
         joliet_label = iso.joliet_vd.volume_identifier.decode("utf-16_be").rstrip()
     finally:
         iso.close()
-    # The same files as the folder but for the two that carry a new File-set UID per disc.
+    # The same files as the folder but for those made anew per disc: the DICOMDIR (a new
+    # File-set UID), the summary page (the time it was made) and the manifest of both.
     folder = _tree(disc.folder)
     assert set(joliet) == set(folder)
-    assert {p for p in folder if joliet[p] != folder[p]} <= {"DICOMDIR", MANIFEST}
+    assert "SUMMARY.PDF" in folder
+    assert {p for p in folder if joliet[p] != folder[p]} <= {"DICOMDIR", MANIFEST, "SUMMARY.PDF"}
     manifest = {e.path: e for e in parse_manifest(joliet[MANIFEST])}
     assert set(manifest) == set(joliet) - {MANIFEST}
     for path, entry in manifest.items():
