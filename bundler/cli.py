@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network_commands(sub)
     _add_disc_command(sub)
     _add_pdf_commands(sub)
+    _add_explain_command(sub)
     return p
 
 
@@ -548,6 +549,24 @@ def _cmd_pdf(args: argparse.Namespace) -> int:
 
 
 _COMMANDS.update({"summary": _cmd_pdf, "letter": _cmd_pdf})
+
+
+# ------------------------------------------------------------------ plain-language help: explain (bundler/explain_cli.py)
+
+
+def _add_explain_command(sub: Any) -> None:
+    from bundler.explain_cli import add_command
+
+    add_command(sub)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from bundler.explain_cli import run
+
+    return run(args)
+
+
+_COMMANDS.update({"explain": _cmd_explain})
 
 
 if __name__ == "__main__":  # pragma: no cover
