@@ -128,28 +128,30 @@ def study_label(study: Study, lang: str = "en") -> str:
 
 
 _KIND_LABELS = {
-    DocumentKind.RADIOLOGY_REPORT: "Radiology report",
-    DocumentKind.PATHOLOGY_REPORT: "Pathology report",
-    DocumentKind.OPERATIVE_REPORT: "Operative or procedure report",
-    DocumentKind.DISCHARGE_SUMMARY: "Discharge summary",
-    DocumentKind.VISIT_NOTE: "Visit note",
-    DocumentKind.LAB_RESULT: "Lab results",
-    DocumentKind.MEDICATION_LIST: "Medication list",
-    DocumentKind.REFERRAL_OR_INSURANCE: "Referral or insurance",
-    DocumentKind.CONSENT_OR_LEGAL: "Consent or legal form",
-    DocumentKind.OTHER: "Document",
+    DocumentKind.RADIOLOGY_REPORT: ("Radiology report", "Informe de radiología"),
+    DocumentKind.PATHOLOGY_REPORT: ("Pathology report", "Informe de anatomía patológica"),
+    DocumentKind.OPERATIVE_REPORT: ("Operative or procedure report", "Informe quirúrgico o de procedimiento"),
+    DocumentKind.DISCHARGE_SUMMARY: ("Discharge summary", "Informe de alta"),
+    DocumentKind.VISIT_NOTE: ("Visit note", "Nota de consulta"),
+    DocumentKind.LAB_RESULT: ("Lab results", "Análisis de laboratorio"),
+    DocumentKind.MEDICATION_LIST: ("Medication list", "Lista de medicamentos"),
+    DocumentKind.REFERRAL_OR_INSURANCE: ("Referral or insurance", "Derivación o seguro"),
+    DocumentKind.CONSENT_OR_LEGAL: ("Consent or legal form", "Consentimiento o documento legal"),
+    DocumentKind.OTHER: ("Document", "Documento"),
 }
 
 
-def kind_label(kind: str) -> str:
+def kind_label(kind: str, lang: str = "en") -> str:
+    """What a document kind is called (English or Spanish)."""
     try:
-        return _KIND_LABELS[DocumentKind(kind)]
+        en, es = _KIND_LABELS[DocumentKind(kind)]
     except ValueError:
-        return "Document"
+        en, es = _KIND_LABELS[DocumentKind.OTHER]
+    return es if lang == "es" else en
 
 
 def document_label(doc: Document, lang: str = "en") -> str:
     """``"Pathology report, 19 March 2026"``; the file's own title when its kind is unknown."""
-    base = kind_label(doc.kind) if doc.kind != DocumentKind.OTHER else (doc.title or "Document")
+    base = kind_label(doc.kind, lang) if doc.kind != DocumentKind.OTHER else (doc.title or kind_label(doc.kind, lang))
     when = long_date(doc.date, lang)
     return f"{base}, {when}" if when else base

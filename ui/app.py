@@ -32,7 +32,8 @@ from bundler.config import default_case_dir, user_data_dir
 if TYPE_CHECKING:
     from bundler.progress import CancelToken, Progress
     from bundler.store import CaseStore
-    from ui.main_window import ImportOutcome, MainWindow
+    from ui.main_window import MainWindow
+    from ui.operations import ImportOutcome
 
 __all__ = ["EXIT_NO_DISPLAY", "NO_DISPLAY_MESSAGE", "demo_dirs", "main", "user_data_dir"]
 
@@ -147,7 +148,7 @@ def prepare_demo(
 ) -> ImportOutcome:
     """Write the demo media afresh and import it into the demo case. Runs in a task."""
     from bundler.demo import write_demo
-    from ui.main_window import import_into_case
+    from ui.operations import import_into_case
 
     progress(0, None, "Making the sample records…")
     media_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -157,13 +158,22 @@ def prepare_demo(
         made = write_demo(staging)
         cancel.raise_if_cancelled()
         relative = [Path(made.cd_dir).relative_to(staging), Path(made.documents_dir).relative_to(staging)]
+        intake_file = getattr(made, "intake_file", None)
+        intake_relative = Path(intake_file).relative_to(staging) if intake_file else None
         if media_dir.exists():
             shutil.rmtree(media_dir)
         staging.rename(media_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return import_into_case(store, case_dir, [media_dir / r for r in relative], progress, cancel)
+    outcome = import_into_case(store, case_dir, [media_dir / r for r in relative], progress, cancel)
+    if intake_relative is not None and (media_dir / intake_relative).is_file():
+        # The demo patient's own answers too, so "About you" shows what it is for.
+        from bundler.intake import load_intake, read_intake_file, save_intake
+
+        if load_intake(outcome.store).is_empty:
+            save_intake(outcome.store, read_intake_file(media_dir / intake_relative))
+    return outcome
 
 
 # -- with Qt ---------------------------------------------------------------------------------

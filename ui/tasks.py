@@ -54,6 +54,7 @@ from bundler.progress import CancelToken, Progress
 __all__ = [
     "PROGRESS_INTERVAL_S",
     "SOMETHING_WENT_WRONG",
+    "LatestTask",
     "TaskHandle",
     "active_count",
     "cancel_all",
@@ -283,6 +284,94 @@ def run_task(
     log.debug("task started: %s", label)
     QThreadPool.globalInstance().start(handle._runnable)
     return handle
+
+
+class LatestTask(QObject):
+    """Work that is asked for again and again (a re-check, an autosave): one run at a time.
+
+    :meth:`request` starts a run, or, while one is running, asks for one more run after it;
+    the running one's result is then dropped (it is already out of date) and the next run
+    starts when it ends. ``make`` is called on the main thread when a run starts and returns
+    the task function (capturing the state of that moment), or None to skip the run.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget,
+        make: Callable[[], TaskFn | None],
+        *,
+        on_success: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int | None, str], None] | None = None,
+        label: str = "Working",
+    ) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._make = make
+        self._on_success = on_success
+        self._on_error = on_error
+        self._on_progress = on_progress
+        self._label = label
+        self._handle: TaskHandle | None = None
+        self._again = False
+
+    @property
+    def running(self) -> bool:
+        return self._handle is not None
+
+    @property
+    def pending(self) -> bool:
+        """A run is going, or asked for."""
+        return self._handle is not None or self._again
+
+    def request(self) -> None:
+        if self._handle is not None:
+            self._again = True
+            return
+        self._start()
+
+    def cancel(self) -> None:
+        """Drop any further run and ask the running one to stop."""
+        self._again = False
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def _start(self) -> None:
+        self._again = False
+        fn = self._make()
+        if fn is None:
+            return
+        handle = run_task(
+            self._parent,
+            fn,
+            on_success=self._success,
+            on_error=self._error,
+            on_progress=self._progress,
+            label=self._label,
+        )
+        self._handle = handle
+        handle.finished.connect(self._finished)
+
+    def _success(self, result: Any) -> None:
+        if not self._again:
+            self._on_success(result)
+
+    def _error(self, exc: BaseException) -> None:
+        if self._again:
+            return
+        if self._on_error is not None:
+            self._on_error(exc)
+        else:
+            present_error(self._parent if shiboken6.isValid(self._parent) else None, exc, what=self._label)
+
+    def _progress(self, done: int, total: int | None, message: str) -> None:
+        if self._on_progress is not None and not self._again:
+            self._on_progress(done, total, message)
+
+    def _finished(self) -> None:
+        self._handle = None
+        if self._again and shiboken6.isValid(self):
+            self._start()
 
 
 def _prune() -> None:

@@ -567,7 +567,7 @@ def case_summary_pdf(store: CaseStore, *, paper: str = "a4", lang: str = "en", p
 
     intake = load_intake(store)
     data = summary_data(store, report=check_case(store, profile=profile),
-                        timeline=build_timeline(store, intake=intake), intake=intake, lang=lang,
+                        timeline=build_timeline(store, intake=intake, lang=lang), intake=intake, lang=lang,
                         fingerprint=fingerprint)
     return summary_pdf(data, paper=paper, lang=lang)
 

@@ -112,3 +112,18 @@ def test_dicom_and_iso_dates_read_the_same(day: dt.date) -> None:
     assert iso_date(day.strftime("%Y%m%d")) == (day.isoformat(), DatePrecision.DAY)
     assert iso_date(day.isoformat() + "T10:30:00") == (day.isoformat(), DatePrecision.DAY)
     assert iso_date(day.isoformat()[:7]) == (day.isoformat()[:7], DatePrecision.MONTH)
+
+
+def test_the_timeline_speaks_spanish() -> None:
+    meds = document(DocumentKind.MEDICATION_LIST, "", date="", medications=(Medication("Lisinopril", "10 mg",
+                                                                                       start="2023-05-02"),))
+    report = document(DocumentKind.PATHOLOGY_REPORT, "", date="2026-03-10")
+    docs = [meds, report]
+    events = events_from([study(date="20260303", institution="Hospital Central")], [d for d, _ in docs],
+                         {d.id: p for d, p in docs}, today=TODAY, lang="es")
+    titles = {e.title for e in events}
+    assert "Inicio de Lisinopril 10 mg" in titles and "Informe de anatomía patológica" in titles
+    study_event = next(e for e in events if e.kind is EventKind.STUDY)
+    assert study_event.detail == "1 series, 5 archivos en Hospital Central"
+    undated = next(e for e in events if not e.date)
+    assert undated.date_note == "el documento no tiene fecha"
