@@ -8,6 +8,7 @@ evidence and one concrete next step. ``records-bundler check`` prints the result
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from typing import Any
 
@@ -48,27 +49,31 @@ def _requirement(use: ItemUse, facts: CaseFacts) -> Requirement:
     return use.level if any(facts.holds(c) for c in use.when) else use.otherwise
 
 
-def evaluate(facts: CaseFacts, profile: Profile) -> CompletenessReport:
-    """Evaluate every item of ``profile`` on ``facts``."""
+def evaluate(facts: CaseFacts, profile: Profile, *, lang: str | None = None) -> CompletenessReport:
+    """Evaluate every item of ``profile`` on ``facts``; texts in ``lang`` (default: the facts')."""
+    if lang is not None and lang != facts.lang:
+        facts = dataclasses.replace(facts, lang=lang)
     items = []
     for use in profile.items:
         requirement = _requirement(use, facts)
         outcome = RULE_FUNCTIONS[use.spec.rule](use, facts)
         if requirement is Requirement.NOT_REQUIRED:
-            items.append(ItemResult(use.spec.id, use.spec.title, ItemStatus.NOT_REQUIRED, requirement,
-                                    outcome.evidence))
+            items.append(ItemResult(use.spec.id, use.spec.title_in(facts.lang), ItemStatus.NOT_REQUIRED,
+                                    requirement, outcome.evidence))
             continue
-        items.append(ItemResult(use.spec.id, use.spec.title, outcome.status, requirement, outcome.evidence,
+        items.append(ItemResult(use.spec.id, use.spec.title_in(facts.lang), outcome.status, requirement,
+                                outcome.evidence,
                                 outcome.next_step if outcome.status is not ItemStatus.PRESENT else "",
                                 outcome.details, outcome.requests))
-    return CompletenessReport(profile.id, profile.title, tuple(items), facts.identity)
+    return CompletenessReport(profile.id, profile.title_in(facts.lang), tuple(items), facts.identity)
 
 
-def check_case(store: CaseStore, *, profile: str | Profile = DEFAULT_PROFILE,
-               today: _dt.date | None = None) -> CompletenessReport:
-    """Check a case against a profile (by id, path or object); ``today`` for "in the future"."""
+def check_case(store: CaseStore, *, profile: str | Profile = DEFAULT_PROFILE, today: _dt.date | None = None,
+               lang: str = "en") -> CompletenessReport:
+    """Check a case against a profile (by id, path or object); ``today`` for "in the future";
+    ``lang`` ("en" or "es") for the texts."""
     chosen = profile if isinstance(profile, Profile) else load_profile(profile)
-    return evaluate(gather_facts(store, today=today), chosen)
+    return evaluate(gather_facts(store, today=today), chosen, lang=lang)
 
 
 def report_json(report: CompletenessReport) -> dict[str, Any]:

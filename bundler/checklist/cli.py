@@ -4,7 +4,7 @@
 
     records-bundler intake   --case DIR [FILE] [--replace] [--json]
     records-bundler timeline --case DIR [--json] [--lang en|es]
-    records-bundler check    --case DIR [--profile NAME|FILE.toml] [--json]
+    records-bundler check    --case DIR [--profile NAME|FILE.toml] [--json] [--lang en|es]
 
 ``check`` exits 0 when every required item is present, 1 when a required item is missing or
 needs attention, 2 on error.
@@ -44,6 +44,7 @@ def add_commands(sub: Any) -> None:
                        help="checklist profile: general, imaging_second_read, oncology, surgical, front_desk, "
                             "a clinic's own, or a .toml file")
     check.add_argument("--json", action="store_true")
+    check.add_argument("--lang", choices=("en", "es"), default="en", help="language of the texts")
 
 
 def _emit(data: Any) -> None:
@@ -96,8 +97,18 @@ def _timeline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_GROUPS = (("missing", "Missing"), ("attention", "Needs attention"), ("present", "Present"),
-           ("not_required", "Not needed for this case"))
+_WORDS = {
+    "en": {"missing": "Missing", "attention": "Needs attention", "present": "Present",
+           "not_required": "Not needed for this case", "recommended": " (recommended)", "next": "Next step",
+           "complete": "Complete: everything required is here.", "incomplete": "Not complete yet.",
+           "checklist": "Checklist", "stop": "STOP: these records name more than one person.",
+           "records": "{n} record(s)"},
+    "es": {"missing": "Falta", "attention": "Requiere atención", "present": "Presente",
+           "not_required": "No hace falta en este caso", "recommended": " (recomendado)", "next": "Siguiente paso",
+           "complete": "Completo: está todo lo necesario.", "incomplete": "Aún no está completo.",
+           "checklist": "Lista", "stop": "ALTO: estos documentos nombran a más de una persona.",
+           "records": "{n} documento(s)"},
+}
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -105,36 +116,35 @@ def _check(args: argparse.Namespace) -> int:
     from bundler.store import CaseStore
 
     with CaseStore.open(args.case) as store:
-        report = check_case(store, profile=args.profile)
+        report = check_case(store, profile=args.profile, lang=args.lang)
     data = report_json(report)
     if args.json:
         _emit(data)
     else:
-        _print_report(data)
+        _print_report(data, _WORDS[args.lang])
     return EXIT_OK if report.complete else EXIT_PROBLEM
 
 
-def _print_report(data: dict[str, Any]) -> None:
+def _print_report(data: dict[str, Any], w: dict[str, str]) -> None:
     identity = data["identity"]
     if identity.get("stop"):
-        print("STOP: these records name more than one person.")
+        print(w["stop"])
         for c in identity["conflicts"]:
             if c["stop"]:
-                values = "  |  ".join(f"{v['value']} ({len(v['refs'])} record(s))" for v in c["values"])
+                values = "  |  ".join(f"{v['value']} ({w['records'].format(n=len(v['refs']))})" for v in c["values"])
                 print(f"  {c['field']}: {values}")
         print()
-    print(f"Checklist: {data['profile_title']}. "
-          + ("Complete: everything required is here." if data["complete"] else "Not complete yet."))
-    for status, heading in _GROUPS:
+    print(f"{w['checklist']}: {data['profile_title']}. " + (w["complete"] if data["complete"] else w["incomplete"]))
+    for status in ("missing", "attention", "present", "not_required"):
         items = [i for i in data["items"] if i["status"] == status]
         if not items:
             continue
-        print(f"\n{heading}:")
+        print(f"\n{w[status]}:")
         for i in items:
-            level = "" if i["required"] or status == "not_required" else " (recommended)"
+            level = "" if i["required"] or status == "not_required" else w["recommended"]
             print(f"  - {i['title']}{level}")
             if status in ("missing", "attention"):
                 for d in i["details"]:
                     print(f"      {d}")
                 if i["next_step"]:
-                    print(f"      Next step: {i['next_step']}")
+                    print(f"      {w['next']}: {i['next_step']}")

@@ -60,6 +60,7 @@ class CaseFacts:
     today: _dt.date
     hits: Mapping[str, tuple[ConditionHit, ...]] = field(default_factory=dict)
     acquisition_studies: tuple[Study, ...] = ()  # studies that hold an exam's images
+    lang: str = "en"  # the language of what the rules write ("en" or "es")
 
 
     def documents_of(self, *kinds: str) -> list[Document]:

@@ -51,7 +51,7 @@ INTAKE_FIELDS = frozenset({
 })
 
 _ITEM_KEYS = frozenset({"title", "what", "rule", "next_step", "kinds", "terms", "field", "recent_months",
-                        "need_dose"})
+                        "need_dose", "title_es", "what_es", "next_step_es"})
 _USE_KEYS = frozenset({"required", "when", "otherwise"}) | _ITEM_KEYS
 _LEVELS = {r.value for r in Requirement}
 
@@ -72,6 +72,21 @@ class ItemSpec:
     rule: str
     texts: Mapping[str, str]  # next_step and the rule's other messages (templates)
     params: Mapping[str, Any] = field(default_factory=dict)  # kinds, terms, field, recent_months...
+    texts_es: Mapping[str, str] = field(default_factory=dict)  # Spanish: title, what and the texts
+
+    def text(self, key: str, lang: str = "en") -> str:
+        """A text template (``next_step``, ``ask``...) in ``lang``, else English, else next_step."""
+        if lang == "es" and key in self.texts_es:
+            return self.texts_es[key]
+        if key in self.texts:
+            return self.texts[key]
+        return self.texts_es.get("next_step", self.texts["next_step"]) if lang == "es" else self.texts["next_step"]
+
+    def title_in(self, lang: str = "en") -> str:
+        return self.texts_es.get("title", self.title) if lang == "es" else self.title
+
+    def what_in(self, lang: str = "en") -> str:
+        return self.texts_es.get("what", self.what) if lang == "es" else self.what
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +106,11 @@ class Profile:
     description: str
     items: tuple[ItemUse, ...]
     source: str
+    title_es: str = ""
+    description_es: str = ""
+
+    def title_in(self, lang: str = "en") -> str:
+        return self.title_es or self.title if lang == "es" else self.title
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +156,7 @@ def _item_spec(f: _File, path: list[str | int], item_id: str, raw: Mapping[str, 
         if key not in _USE_KEYS:
             raise f.fail([*path, key], f"unknown key '{key}' (known: {', '.join(sorted(_USE_KEYS))})")
     texts = dict(base.texts) if base else {}
+    texts_es = dict(base.texts_es) if base else {}
     params: dict[str, Any] = dict(base.params) if base else {}
     for key, value in raw.items():
         if key in ("required", "when", "otherwise", "title", "what", "rule"):
@@ -161,10 +182,13 @@ def _item_spec(f: _File, path: list[str | int], item_id: str, raw: Mapping[str, 
             if not isinstance(value, bool):
                 raise f.fail([*path, key], "'need_dose' must be true or false")
             params[key] = value
-        elif key == "next_step":
+        elif key in ("next_step", "next_step_es", "title_es", "what_es"):
             if not isinstance(value, str) or not value.strip():
-                raise f.fail([*path, key], "'next_step' must be a text")
-            texts[key] = value.strip()
+                raise f.fail([*path, key], f"'{key}' must be a text")
+            if key.endswith("_es"):
+                texts_es[key[:-3]] = value.strip()
+            else:
+                texts[key] = value.strip()
     title = raw.get("title", base.title if base else None)
     rule = raw.get("rule", base.rule if base else None)
     what = raw.get("what", base.what if base else "")
@@ -185,20 +209,30 @@ def _item_spec(f: _File, path: list[str | int], item_id: str, raw: Mapping[str, 
         raise f.fail(path, "an item with the rule \"intake\" needs a 'field'")
     if "next_step" not in texts:
         raise f.fail(path, f"the item '{item_id}' needs a 'next_step'")
-    return ItemSpec(item_id, title.strip(), what.strip(), rule, texts, params)
+    return ItemSpec(item_id, title.strip(), what.strip(), rule, texts, params, texts_es)
 
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, ItemSpec]:
     f = _File(_resource("items.toml"), "items.toml")
+    es = _File(_resource("items.es.toml"), "items.es.toml")
     out: dict[str, ItemSpec] = {}
     for item_id, raw in f.data.items():
         if not isinstance(raw, dict):
             raise f.fail([item_id], f"'{item_id}' must be a table")
-        texts = {k: v for k, v in raw.items() if isinstance(v, str) and k not in ("title", "what", "rule")}
+        texts = {k: v for k, v in raw.items() if isinstance(v, str) and k not in ("title", "what", "rule", "field")}
         spec = _item_spec(f, [item_id], item_id, {k: v for k, v in raw.items() if k in _USE_KEYS},
                           ItemSpec(item_id, str(raw.get("title", "")), "", str(raw.get("rule", "")), {}))
         out[item_id] = ItemSpec(item_id, spec.title, spec.what, spec.rule, {**texts, **spec.texts}, spec.params)
+    for item_id, raw in es.data.items():
+        if item_id not in out or not isinstance(raw, dict):
+            raise es.fail([item_id], f"'{item_id}' is not an item of items.toml")
+        english = {"title", "what", *out[item_id].texts}
+        for key, value in raw.items():
+            if key not in english or not isinstance(value, str):
+                raise es.fail([item_id, key], f"'{key}' is not a text of the item '{item_id}' in items.toml")
+        spec = out[item_id]
+        out[item_id] = ItemSpec(spec.id, spec.title, spec.what, spec.rule, spec.texts, spec.params, dict(raw))
     return out
 
 
@@ -250,8 +284,9 @@ def _parse_profile(text: str, source: str, profile_id: str, *, seen: tuple[str, 
     f = _File(text, source)
     data = f.data
     for key in data:
-        if key not in ("title", "description", "extends", "items"):
-            raise f.fail([key], f"unknown key '{key}' (known: title, description, extends, items)")
+        if key not in ("title", "description", "extends", "items", "title_es", "description_es"):
+            raise f.fail([key], f"unknown key '{key}' (known: title, title_es, description, description_es, "
+                                "extends, items)")
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         raise f.fail(["title"], "a profile needs a 'title'")
@@ -274,10 +309,14 @@ def _parse_profile(text: str, source: str, profile_id: str, *, seen: tuple[str, 
         items[item_id] = _use(f, item_id, raw, base_spec)
     if not items:
         raise f.fail(["items"], "a profile needs at least one item")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise f.fail(["description"], "'description' must be a text")
-    return Profile(profile_id, title.strip(), description.strip(), tuple(items.values()), source)
+    texts = {}
+    for key in ("description", "title_es", "description_es"):
+        value = data.get(key, "")
+        if not isinstance(value, str):
+            raise f.fail([key], f"'{key}' must be a text")
+        texts[key] = value.strip()
+    return Profile(profile_id, title.strip(), texts["description"], tuple(items.values()), source,
+                   texts["title_es"], texts["description_es"])
 
 
 def _builtin_ids() -> list[str]:

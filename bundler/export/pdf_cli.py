@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             write_atomic(out, case_summary_pdf(store, paper=args.paper, lang=args.lang, profile=args.profile))
             print(f"Summary written: {out}")
             return EXIT_OK
-        report = check_case(store, profile=args.profile)
+        report = check_case(store, profile=args.profile, lang=args.lang)
         intake = load_intake(store)
 
     from bundler.export.letters import render_missing_sheet, render_request_letters, requests_by_facility

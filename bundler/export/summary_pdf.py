@@ -566,7 +566,7 @@ def case_summary_pdf(store: CaseStore, *, paper: str = "a4", lang: str = "en", p
     from bundler.timeline import build_timeline
 
     intake = load_intake(store)
-    data = summary_data(store, report=check_case(store, profile=profile),
+    data = summary_data(store, report=check_case(store, profile=profile, lang=lang),
                         timeline=build_timeline(store, intake=intake, lang=lang), intake=intake, lang=lang,
                         fingerprint=fingerprint)
     return summary_pdf(data, paper=paper, lang=lang)

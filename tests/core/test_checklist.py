@@ -7,6 +7,7 @@ show the rules together on real files.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import os
 from pathlib import Path
 
@@ -342,3 +343,33 @@ def test_labs_are_recommended_generally_and_required_for_oncology() -> None:
     assert general.status is ItemStatus.MISSING and general.requirement is Requirement.RECOMMENDED
     oncology = check(profile="oncology")
     assert item(oncology, "labs").required and not oncology.complete
+
+
+# ------------------------------------------------------------------------------------ Spanish
+
+
+def test_every_item_text_and_profile_has_a_spanish_version() -> None:
+    from bundler.checklist.profiles import _catalogue
+    from bundler.checklist.wording import MESSAGES
+
+    for spec in _catalogue().values():
+        assert set(spec.texts_es) == {"title", "what", *spec.texts}, spec.id
+        for key, text in spec.texts.items():
+            placeholders = set(re.findall(r"\{(\w+)\}", text))
+            assert placeholders == set(re.findall(r"\{(\w+)\}", spec.texts_es[key])), (spec.id, key)
+    assert MESSAGES["en"].keys() == MESSAGES["es"].keys()
+    for p in available_profiles():
+        assert p.title_es and p.title_in("es") != p.title, p.id
+
+
+def test_the_check_speaks_spanish() -> None:
+    s = study(accession="RIC123", date="20260303", institution="Riverside Imaging Center")
+    note = document(DocumentKind.VISIT_NOTE, "CT-guided core needle biopsy of the right upper lobe was performed.")
+    facts = facts_from([s], [note[0]], {note[0].id: note[1]}, intake=FULL_INTAKE, today=TODAY)
+    report = evaluate(facts, load_profile("general"), lang="es")
+    assert report.profile_title == "Segunda opinión general"
+    reports = item(report, "imaging_reports")
+    assert reports.title == "Un informe por cada estudio"
+    assert reports.next_step == ("Pida a Riverside Imaging Center el informe de su CT chest with contrast "
+                                 "del 3 de marzo de 2026 (número de acceso RIC123).")
+    assert "el informe de anatomía patológica de su biopsia" in item(report, "pathology").next_step
