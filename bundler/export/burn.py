@@ -202,8 +202,11 @@ def burn_image(
         return BurnReport(writer.device, size, True, time.monotonic() - started)
     progress(0, size, "Reading the disc back")
     expected = _sha256_of(image, size, cancel)
+    # xorriso's "stdio:PATH" pseudo-drive writes a file as it would a disc (tests, and burning to
+    # a disk image on purpose): read back the file.
+    readback = Path(writer.device.removeprefix("stdio:"))
     try:
-        written = _sha256_of(Path(writer.device), size, cancel)
+        written = _sha256_of(readback, size, cancel)
     except OSError:
         raise BurnError("The disc was written but could not be read back to check it. Eject it, "
                         "put it back, and compare it with MANIFEST.TXT.") from None
