@@ -23,11 +23,12 @@ import sqlite3
 import sys
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from bundler.errors import CaseError
 from bundler.model import (
@@ -225,6 +226,9 @@ class CaseStore:
         self._conn = conn
         self._lock = threading.RLock()
         self._run_lock: _FileLock | None = None
+        # Instances and studies read once per version of the data (see _version): the app
+        # re-checks a case after every edit of the intake, the records unchanged.
+        self._cache: dict[str, tuple[tuple[int, int], Any]] = {}
 
     # ------------------------------------------------------------------ opening
 
@@ -255,8 +259,9 @@ class CaseStore:
             store._init_meta()
         except sqlite3.DatabaseError as e:
             raise CaseError("The case index is damaged or is not a case file.", code="case_damaged") from e
-        (path / "blobs").mkdir(exist_ok=True)
-        (path / "tmp").mkdir(exist_ok=True)
+        for folder in (path / "blobs", path / "tmp"):  # patient data: this user only
+            folder.mkdir(mode=0o700, exist_ok=True)
+            _private(folder)
         store._recover_interrupted_runs()
         return store
 
@@ -290,6 +295,7 @@ class CaseStore:
             ).rowcount
         if n:
             log.info("marked %d interrupted import run(s)", n)
+            self._remove_unindexed_blobs()
         tmp = self.path / "tmp"
         for leftover in tmp.iterdir() if tmp.exists() else ():
             # Files a DICOM receiver (net.scp) has accepted but not yet imported are kept: a
@@ -322,8 +328,19 @@ class CaseStore:
             return self._store._conn
 
         def __exit__(self, t: type[BaseException] | None, v: BaseException | None, tb: TracebackType | None) -> None:
+            conn = self._store._conn
             try:
-                self._store._conn.execute("COMMIT" if t is None else "ROLLBACK")
+                if t is None:
+                    try:
+                        conn.execute("COMMIT")
+                    except sqlite3.Error:
+                        if conn.in_transaction:  # a COMMIT that failed (disk full) leaves it open
+                            conn.execute("ROLLBACK")
+                        raise
+                elif conn.in_transaction:
+                    # SQLite has already rolled back after SQLITE_FULL, IOERR or NOMEM; a second
+                    # ROLLBACK would fail and hide the error that matters.
+                    conn.execute("ROLLBACK")
             finally:
                 self._store._lock.release()
 
@@ -389,8 +406,32 @@ class CaseStore:
         try:
             with self._tx() as c:
                 c.execute("UPDATE runs SET state=?, finished=? WHERE id=?", (state, _now(), run_id))
+            self._remove_unindexed_blobs()
         finally:
             self._release_run_lock()
+
+    def _remove_unindexed_blobs(self) -> None:
+        """Remove blob files that no ``blobs`` row lists: written by a run that was killed,
+        stopped by an error, or whose file was stopped at its time budget, before the row was
+        committed.
+
+        Callers hold the import lock, so no import is writing blobs. Such files are complete
+        (written beside and renamed) but nothing refers to them; re-importing writes them again.
+        """
+        known = self.known_hashes()
+        removed = 0
+        for top in os.scandir(self.blobs_dir) if self.blobs_dir.is_dir() else ():
+            if len(top.name) != 2 or not top.is_dir(follow_symlinks=False):
+                continue
+            for f in os.scandir(top.path):
+                if len(f.name) == 64 and f.name.startswith(top.name) and f.name not in known:
+                    try:
+                        os.unlink(f.path)
+                        removed += 1
+                    except OSError:
+                        pass
+        if removed:
+            log.info("removed %d blob file(s) of an interrupted run", removed)
 
     def _release_run_lock(self) -> None:
         with self._lock:
@@ -408,7 +449,10 @@ class CaseStore:
             c.execute("UPDATE runs SET state=?, finished=? WHERE id=?", (RunState.CANCELLED, _now(), run_id))
         for sha in orphans:
             self.blob_path(sha).unlink(missing_ok=True)
-        self._release_run_lock()
+        try:
+            self._remove_unindexed_blobs()
+        finally:
+            self._release_run_lock()
 
     def run_state(self, run_id: int) -> str:
         rows = self._query("SELECT state FROM runs WHERE id=?", (run_id,))
@@ -481,7 +525,25 @@ class CaseStore:
 
     # ------------------------------------------------------------------ reading
 
+    def _version(self) -> tuple[int, int]:
+        """Changes by this connection, and SQLite's counter of commits by other connections."""
+        return self._conn.total_changes, int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _cached(self, key: str, read: Callable[[], Any]) -> Any:
+        with self._lock:
+            version = self._version()
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+            value = read()
+            self._cache[key] = (version, value)
+            return value
+
     def instances(self) -> tuple[Instance, ...]:
+        result: tuple[Instance, ...] = self._cached("instances", self._read_instances)
+        return result
+
+    def _read_instances(self) -> tuple[Instance, ...]:
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT {', '.join(_INSTANCE_READ)} FROM instances "  # noqa: S608
@@ -504,6 +566,10 @@ class CaseStore:
 
     def studies(self) -> tuple[Study, ...]:
         """Studies → series → instances, oldest study first."""
+        result: tuple[Study, ...] = self._cached("studies", self._read_studies)
+        return result
+
+    def _read_studies(self) -> tuple[Study, ...]:
         by_study: dict[str, dict[str, list[Instance]]] = {}
         for inst in self.instances():
             by_study.setdefault(inst.study_uid, {}).setdefault(inst.series_uid, []).append(inst)
@@ -609,6 +675,56 @@ class CaseStore:
 
     def integrity_check(self) -> bool:
         return bool(self._query("PRAGMA integrity_check")[0][0] == "ok")
+
+    # ------------------------------------------------------------------ checking (bundler.fsck)
+
+    def integrity_messages(self, limit: int = 20) -> list[str]:
+        """What SQLite's integrity check says (``["ok"]`` when the index is sound)."""
+        return [str(r[0]) for r in self._query(f"PRAGMA integrity_check({int(limit)})")]
+
+    def blob_records(self) -> list[BlobRecord]:
+        return [BlobRecord(r[0], r[1], r[2]) for r in self._query("SELECT sha256, size, crc32 FROM blobs")]
+
+    def blob_references(self) -> dict[str, list[str]]:
+        """SHA-256 → the index tables whose rows need that blob (one entry per row)."""
+        out: dict[str, list[str]] = {}
+        for sha, table in self._query("SELECT sha256, 'instances' FROM instances UNION ALL "
+                                      "SELECT sha256, 'documents' FROM documents"):
+            out.setdefault(sha, []).append(table)
+        return out
+
+    def orphan_contents(self) -> int:
+        """Rows of ``document_content`` whose document is gone."""
+        return int(self._query("SELECT COUNT(*) FROM document_content WHERE doc_id NOT IN "
+                               "(SELECT id FROM documents)")[0][0])
+
+    def exclusive(self) -> _Exclusive:
+        """Hold the case's import lock (no import may run) without starting a run."""
+        return _Exclusive(self)
+
+    def remove_content(self, shas: Iterable[str], reason: Reason, detail: str) -> int:
+        """Remove every index row of content that is gone or damaged (``fsck --repair``), in one
+        transaction, with a log row per removed row under a new run; returns the rows removed.
+        Their documents' children stay, without a parent."""
+        with self._tx() as c:
+            run_id = int(c.execute("INSERT INTO runs (started, finished, state) VALUES (?, ?, ?)",
+                                   (_now(), _now(), RunState.COMPLETED)).lastrowid or 0)
+            removed = 0
+            for sha in shas:
+                rows = c.execute("SELECT source FROM instances WHERE sha256=? UNION ALL "
+                                 "SELECT source FROM documents WHERE sha256=?", (sha, sha)).fetchall()
+                c.executemany("INSERT INTO log (run_id, source, status, reason, detail, sha256) VALUES "
+                              "(?, ?, ?, ?, ?, ?)",
+                              [(run_id, r[0], str(ImportStatus.FAILED), str(reason), detail, sha) for r in rows])
+                removed += len(rows)
+                ids = [(r[0],) for r in c.execute("SELECT id FROM documents WHERE sha256=?", (sha,))]
+                c.executemany("UPDATE documents SET parent_id=NULL WHERE parent_id=?", ids)
+                c.executemany("DELETE FROM document_content WHERE doc_id=?", ids)
+                c.execute("DELETE FROM documents WHERE sha256=?", (sha,))
+                c.execute("DELETE FROM instances WHERE sha256=?", (sha,))
+                c.execute("DELETE FROM blobs WHERE sha256=?", (sha,))
+            c.execute("DELETE FROM document_content WHERE doc_id NOT IN (SELECT id FROM documents)")
+        return removed
 
     def summary_json(self) -> str:
         return json.dumps({"case_id": self.case_id, "runs": self.runs()})
@@ -716,6 +832,20 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
+class _Exclusive:
+    def __init__(self, store: CaseStore) -> None:
+        self._store = store
+        self._lock = _FileLock(store.path / "import.lock")
+
+    def __enter__(self) -> None:
+        if not self._lock.try_acquire():
+            raise CaseError("An import into this case is running; try again when it has finished.",
+                            code="case_busy")
+
+    def __exit__(self, t: type[BaseException] | None, v: BaseException | None, tb: TracebackType | None) -> None:
+        self._lock.release()
 
 
 class _FileLock:

@@ -66,3 +66,28 @@ def test_not_a_case(tmp_path: Path) -> None:
     with pytest.raises(CaseError) as e:
         CaseStore.open(tmp_path / "junk")
     assert e.value.code == "case_damaged"
+
+
+def test_studies_are_read_again_after_any_write(tmp_path: Path) -> None:
+    """The studies are kept between reads, but never served stale: a write by this connection or
+    another one (another window, a receiver process) is seen by the next read."""
+    from bundler.model import DicomObjectKind, Instance, Patient
+    from bundler.store import BlobRecord
+
+    def add(store: CaseStore, n: int) -> None:
+        run = store.begin_run()
+        inst = Instance(f"1.2.{n}", "1.2.840.10008.5.1.4.1.1.2", f"{n:064d}", 10, "1.2.9", "1.2.9.1",
+                        Patient("DOE^JANE", "1", "19600101"), kind=DicomObjectKind.IMAGE, instance_number=n)
+        store.commit_batch(run, rows=[LogRow("x", ImportStatus.IMPORTED, Reason.DICOM)],
+                           blobs=[BlobRecord(inst.sha256, 10)], instances=[inst])
+        store.finish_run(run)
+
+    with CaseStore.open(tmp_path / "case", create=True) as store:
+        add(store, 1)
+        first = store.studies()
+        assert store.studies() is first  # nothing changed: the same objects
+        add(store, 2)
+        assert store.studies()[0].instance_count == 2
+        with CaseStore.open(tmp_path / "case") as other:
+            add(other, 3)
+        assert store.studies()[0].instance_count == 3
