@@ -373,3 +373,26 @@ def test_the_check_speaks_spanish() -> None:
     assert reports.next_step == ("Pida a Riverside Imaging Center el informe de su CT chest with contrast "
                                  "del 3 de marzo de 2026 (número de acceso RIC123).")
     assert "el informe de anatomía patológica de su biopsia" in item(report, "pathology").next_step
+
+
+def test_undated_symptoms_and_lab_results_need_attention() -> None:
+    undated = Intake(symptoms=(SymptomEntry("2026-01", "cough"), SymptomEntry("", "fatigue")))
+    symptoms = item(check(intake=undated), "symptom_timeline")
+    assert symptoms.status is ItemStatus.ATTENTION and symptoms.details == ("No date: fatigue",)
+    labs = document(DocumentKind.LAB_RESULT, "Hemoglobin 12.1 g/dL", date="", facility="Lakeside Lab")
+    result = item(check([], [labs]), "labs")
+    assert result.status is ItemStatus.ATTENTION and "Lakeside Lab" in result.next_step
+    dated = document(DocumentKind.LAB_RESULT, "Hemoglobin 12.1 g/dL", date="2026-02-01")
+    assert item(check([], [dated]), "labs").status is ItemStatus.PRESENT
+
+
+def test_one_prior_present_and_one_absent_needs_attention() -> None:
+    here = PriorReference(text="CT chest of 12 March 2025", date="2025-03-12", modality="CT", region="chest")
+    gone = PriorReference(text="CT chest of 2 January 2024", date="2024-01-02", modality="CT", region="chest")
+    s = study(accession="A100", body_part="CHEST")
+    earlier = study(date="20250312", accession="OLD1", body_part="CHEST")
+    report = document(RAD, "EXAM: CT chest", accession="A100", date="2026-03-03", priors=(here, gone))
+    old_report = document(RAD, "EXAM: CT chest", accession="OLD1", date="2025-03-12")
+    result = item(check([s, earlier], [report, old_report]), "prior_imaging")
+    assert result.status is ItemStatus.ATTENTION
+    assert "2 January 2024" in result.next_step and "12 March 2025" not in result.next_step
