@@ -479,17 +479,17 @@ _COMMANDS = {
 _COMMANDS.update(_PACKAGE_COMMANDS)
 
 
-# ------------------------------------------------------ intake, timeline, check (bundler/checklist/cli.py)
+# ------------------------------------------------------ intake, timeline, check (bundler/checklist_cli.py)
 
 
 def _add_checklist_commands(sub: Any) -> None:
-    from bundler.checklist.cli import add_commands
+    from bundler.checklist_cli import add_commands
 
     add_commands(sub)
 
 
 def _cmd_checklist(args: argparse.Namespace) -> int:
-    from bundler.checklist.cli import run
+    from bundler.checklist_cli import run
 
     return run(args)
 
