@@ -50,7 +50,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from bundler.model.clinical import FlaggedPhrase, PriorReference, ReportSection
 
@@ -144,7 +144,34 @@ def _keys(term: str) -> set[str]:
     }
 
 
-_WORD = re.compile(r"\w+")
+class _LazyPattern:
+    """A regex compiled on first use, standing in for the compiled pattern.
+
+    Compiling this module's patterns takes about half a second, which every command-line
+    start and every import worker would pay at import time; most runs use few or none.
+    Attributes (``match``, ``finditer``, …) are looked up on the compiled pattern once and then
+    kept on the instance, so later calls cost what they cost on the pattern itself.
+    """
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self._source = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(*self._source)
+        value = getattr(compiled, name)
+        setattr(self, name, value)  # bound methods and attributes of a pattern never change
+        return value
+
+
+def _lazy(pattern: str, flags: int | re.RegexFlag = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)``, deferred until the pattern is first used."""
+    return cast("re.Pattern[str]", _LazyPattern(pattern, int(flags)))
+
+
+_WORD = _lazy(r"\w+")
 _P = TypeVar("_P")
 
 
@@ -166,7 +193,7 @@ class _Lexicon(Generic[_P]):
     def add_term(self, term: str, payload: _P, *, exact: bool = False) -> None:
         """A literal term (see :func:`_literal`) that must end at a word boundary."""
         flags = 0 if exact else re.IGNORECASE
-        self.add(re.compile(_literal(term, exact=exact) + r"(?!\w)", flags), _keys(term), payload)
+        self.add(_lazy(_literal(term, exact=exact) + r"(?!\w)", flags), _keys(term), payload)
 
     def scan(self, text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[re.Match[str], _P]]:
         stop = len(text) if end is None else end
@@ -235,7 +262,7 @@ _HEAD = rf"(?:{_TERMS})(?:[ \t]*+(?:/|&|,|\+|\band\b|\by\b)[ \t]*+(?:{_TERMS}))*
 
 # A heading at the start of a line: "FINDINGS:", "2. Impression -", "**Comparison:**", or a
 # heading alone on its line ("IMPRESSION"). The name must end at a word boundary.
-_HEAD_LINE = re.compile(
+_HEAD_LINE = _lazy(
     r"[ \t]*+(?:(?:\d{1,2}|[IVXivx]{1,4}|[A-Za-z])[.)][ \t]++|#{1,3}[ \t]*+|[*_]{1,2})?"
     rf"(?P<head>{_HEAD})(?!\w)"
     r"(?:(?P<colon>[*_]{0,2}(?:[ \t]*+:|[ \t]++[-\u2013\u2014]{1,2}(?=[ \t]|$))[*_]{0,2}[ \t]*+)"
@@ -243,11 +270,11 @@ _HEAD_LINE = re.compile(
     re.IGNORECASE,
 )
 # An upper-case heading inside a line of flattened text: "... no prior. IMPRESSION: ...".
-_HEAD_INLINE = re.compile(
+_HEAD_INLINE = _lazy(
     rf"(?:(?<=[.;!?])[ \t]++|(?<![ \t])[ \t]{{2,}}+)(?P<head>{_HEAD})(?!\w)[ \t]*+:[ \t]*+",
     re.IGNORECASE,
 )
-_FIRST_TERM = re.compile(rf"(?:{_TERMS})(?!\w)", re.IGNORECASE)
+_FIRST_TERM = _lazy(rf"(?:{_TERMS})(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,7 +562,7 @@ for _i, _names in enumerate(
 _MON = _alternation(list(_MONTHS))
 _S0 = r"\s{0,3}"
 _S1 = r"\s{1,3}"
-_DATE = re.compile(
+_DATE = _lazy(
     r"(?<![\w/.\-])(?:"
     # ISO 2025-03-12 (also 2025/03/12, 2025.03.12)
     r"(?P<iy>(?:19|20)\d\d)(?P<isep>[-/.])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2})"
@@ -693,33 +720,33 @@ def _looks_spanish(text: str) -> bool:
 # Priors
 # --------------------------------------------------------------------------------------------
 
-_LEAD_IN = re.compile(
+_LEAD_IN = _lazy(
     r"[\s:.\-]*+(?:(?:in\s++)?comparisons?(?:\s++(?:is|was))?(?:\s++made)?(?:\s++(?:with|to))?"
     r"|compared\s++(?:with|to)|comparaci[oó]n\s++con|se\s++compara\s++con|comparad[oa]\s++con"
     r"|comparando\s++con)(?!\w)[\s:]*+",
     re.IGNORECASE,
 )
 # Clause separators, and the words that may separate clauses ("and", "y", "as well as").
-_CLAUSE_TOKEN = re.compile(r"[;\n,&]|\.(?=\s|$)|\w+")
+_CLAUSE_TOKEN = _lazy(r"[;\n,&]|\.(?=\s|$)|\w+")
 _CLAUSE_WORDS = frozenset({"and", "y", "plus", "also"})
-_AS_WELL_AS = re.compile(r"as\s++well\s++as(?!\w)", re.IGNORECASE)
-_CONJUNCTION = re.compile(r"(?:\s|and\b|y\b|as\s++well\s++as\b|plus\b|also\b|&|[,;:.])++", re.IGNORECASE)
-_NONE = re.compile(
+_AS_WELL_AS = _lazy(r"as\s++well\s++as(?!\w)", re.IGNORECASE)
+_CONJUNCTION = _lazy(r"(?:\s|and\b|y\b|as\s++well\s++as\b|plus\b|also\b|&|[,;:.])++", re.IGNORECASE)
+_NONE = _lazy(
     r"\W*+(?:none|nil|no|not\s++available|unavailable|not\s++applicable|n/?a|ninguno|ninguna|"
     r"ning[uú]n|sin|no\s++hay|no\s++se\s++dispone)(?!\w)",
     re.IGNORECASE,
 )
-_PRIOR_WORD = re.compile(
+_PRIOR_WORD = _lazy(
     r"(?<!\w)(?:prior|previous|earlier|old|outside|last|anterior|anteriores|previo|previa|"
     r"previos|previas|pasado)(?!\w)",
     re.IGNORECASE,
 )
-_EXAM_NOUN = re.compile(
+_EXAM_NOUN = _lazy(
     r"(?<!\w)(?:study|studies|exam|exams|examination|examinations|scan|scans|imaging|"
     r"estudio|estudios|exploraci[oó]n|prueba)(?!\w)",
     re.IGNORECASE,
 )
-_RELATIVE = re.compile(
+_RELATIVE = _lazy(
     r"(?<!\w)(?:last\s++(?:year|month|week)|\w++\s++(?:days?|weeks?|months?|years?)\s++ago|"
     r"earlier\s++this\s++(?:year|month)|el\s++a[nñ]o\s++pasado|"
     r"hace\s++\w++\s++(?:d[ií]as|semanas|meses|a[nñ]os))(?!\w)",
@@ -1010,20 +1037,20 @@ def _phrases() -> _Lexicon[_Phrase]:
 
 
 # NegEx-style negation: a cue a few words before the phrase, in the same clause.
-_NEG_CUE = re.compile(
+_NEG_CUE = _lazy(
     r"(?<!\w)(?:no|not|without|never|neither|nor|none|negative\s+for|free\s+of|absence\s+of|"
     r"absent|sin|ni|ning[uú]n[oa]?|nunca|ausencia\s+de|libre\s+de|negativ[oa]\s+para|\w+n['\u2019]t)(?!\w)",
     re.IGNORECASE,
 )
 # Words that look like a negation but do not negate what follows ("no change in the
 # indeterminate nodule").
-_PSEUDO_NEG = re.compile(
+_PSEUDO_NEG = _lazy(
     r"(?<!\w)(?:(?:no|not|without|sin)\s+(?:(?:significant|significantly|interval|appreciable|"
     r"definite|substantial|significativ[oa]s?)\s+)*(?:change|changes|changed|increase|increased|"
     r"growth|enlargement|decrease|cambios?|crecimiento|aumento)|not\s+only|no\s+longer\s+seen)(?!\w)",
     re.IGNORECASE,
 )
-_SCOPE_END = re.compile(
+_SCOPE_END = _lazy(
     r"[,;:()]|(?<!\w)(?:but|however|although|though|except|whereas|yet|pero|aunque|excepto|salvo|"
     r"sin\s+embargo)(?!\w)",
     re.IGNORECASE,
@@ -1052,39 +1079,39 @@ _CAT_WORD = (
 )
 _REG = r"(?:\u00ae|\(R\))?"
 _CATEGORY_RX: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("BI-RADS", re.compile(
+    ("BI-RADS", _lazy(
         rf"(?<![\w-])(?:ACR[\s-]{{1,3}})?BI[-\s]?RADS{_REG}{_GAP}{_CAT_WORD}"
         r"(?P<v>[0-6])(?P<sub>[ABC])?(?!\w|[.,]\d|-\d)", re.I)),
-    ("Lung-RADS", re.compile(
+    ("Lung-RADS", _lazy(
         rf"(?<![\w-])(?:ACR[\s-]{{1,3}})?Lung[-\s]?RADS{_REG}"
         r"(?:\s{0,3}(?:v(?:ersion)?\s{0,2}\d{1,4}(?:\.\d{1,2})?|\(\d{4}\)|\d{4}(?!\w)))?"
         rf"{_GAP}{_CAT_WORD}(?P<v>[0-4])(?P<sub>[ABX])?(?P<s>\s?S)?(?!\w|[.,]\d|-\d)", re.I)),
-    ("TI-RADS", re.compile(
+    ("TI-RADS", _lazy(
         rf"(?<![\w-])(?:ACR[\s-]{{1,3}})?TI[-\s]?RADS{_REG}{_GAP}{_CAT_WORD}"
         r"(?:TR[-\s]?)?(?P<v>[1-5])(?!\w|[.,]\d|-\d|\s{0,3}(?:points?|pts?|puntos?)(?!\w))", re.I)),
-    ("TI-RADS", re.compile(r"(?<![\w-])TR[-\s]?(?P<v>[1-5])(?!\w|[.,]\d|-\d)")),
-    ("PI-RADS", re.compile(
+    ("TI-RADS", _lazy(r"(?<![\w-])TR[-\s]?(?P<v>[1-5])(?!\w|[.,]\d|-\d)")),
+    ("PI-RADS", _lazy(
         rf"(?<![\w-])PI[-\s]?RADS{_REG}(?:\s{{0,3}}v(?:ersion)?\s{{0,2}}\d(?:\.\d)?)?{_GAP}{_CAT_WORD}"
         r"(?P<v>[1-5])(?:/5)?(?!\w|[.,]\d|-\d)", re.I)),
-    ("LI-RADS", re.compile(
+    ("LI-RADS", _lazy(
         rf"(?<![\w-])(?:ACR[\s-]{{1,3}})?LI[-\s]?RADS{_REG}(?:\s{{0,3}}(?:v(?:ersion)?\s{{0,2}})?\d{{4}})?"
         rf"{_GAP}{_CAT_WORD}(?:LR[-\s]?(?P<lr>[1-5]|M|TIV|NC)|(?P<v>[1-5]))(?!\w|[.,]\d|-\d)", re.I)),
-    ("LI-RADS", re.compile(r"(?<![\w-])LR(?:-|\s)?(?P<lr>[1-5])(?!\w|[.,]\d|-\d)|(?<![\w-])LR-(?P<lr2>M|TIV|NC)(?!\w)")),
+    ("LI-RADS", _lazy(r"(?<![\w-])LR(?:-|\s)?(?P<lr>[1-5])(?!\w|[.,]\d|-\d)|(?<![\w-])LR-(?P<lr2>M|TIV|NC)(?!\w)")),
 )
 # "Category 4" alone: the scale comes from the rest of the report.
-_BARE_CATEGORY = re.compile(
+_BARE_CATEGORY = _lazy(
     r"(?<![\w-])(?:(?:final\s{1,3})?assessment\s{1,3})?(?:category|categor[ií]a)\s{0,3}[:#\-\u2013]?\s{0,3}"
     r"(?P<v>[0-6])(?P<sub>[ABCX])?(?P<s>S)?(?!\w|[.,]\d|-\d)",
     re.I,
 )
 _SCALE_NAMES = (
-    ("BI-RADS", re.compile(r"(?<!\w)BI[-\s]?RADS(?!\w)", re.I)),
-    ("Lung-RADS", re.compile(r"(?<!\w)Lung[-\s]?RADS(?!\w)", re.I)),
-    ("TI-RADS", re.compile(r"(?<![\w-])TI[-\s]?RADS(?!\w)", re.I)),
-    ("PI-RADS", re.compile(r"(?<!\w)PI[-\s]?RADS(?!\w)", re.I)),
-    ("LI-RADS", re.compile(r"(?<!\w)LI[-\s]?RADS(?!\w)", re.I)),
+    ("BI-RADS", _lazy(r"(?<!\w)BI[-\s]?RADS(?!\w)", re.I)),
+    ("Lung-RADS", _lazy(r"(?<!\w)Lung[-\s]?RADS(?!\w)", re.I)),
+    ("TI-RADS", _lazy(r"(?<![\w-])TI[-\s]?RADS(?!\w)", re.I)),
+    ("PI-RADS", _lazy(r"(?<!\w)PI[-\s]?RADS(?!\w)", re.I)),
+    ("LI-RADS", _lazy(r"(?<!\w)LI[-\s]?RADS(?!\w)", re.I)),
 )
-_BREAST_IMAGING = re.compile(r"(?<!\w)(?:mammogra\w*|mamogra\w*|breasts?|mamas?|mamari[oa])(?!\w)", re.I)
+_BREAST_IMAGING = _lazy(r"(?<!\w)(?:mammogra\w*|mamogra\w*|breasts?|mamas?|mamari[oa])(?!\w)", re.I)
 
 
 def _category(scale: str, m: re.Match[str]) -> str:
@@ -1111,7 +1138,7 @@ def _category(scale: str, m: re.Match[str]) -> str:
 
 
 # Where an assessment category can start: the regexes above are tried only there.
-_CATEGORY_START = re.compile(r"\b(?:(?P<scale>acr|bi|lung|ti|tr|pi|li|lr)|categ|final|assessment)", re.I)
+_CATEGORY_START = _lazy(r"\b(?:(?P<scale>acr|bi|lung|ti|tr|pi|li|lr)|categ|final|assessment)", re.I)
 
 
 def _category_hits(text: str) -> list[tuple[int, int, str, str]]:
@@ -1149,7 +1176,7 @@ def _phrase_label(scale: str, category: str) -> str:
 
 # --- sentences ------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(
+_SENTENCE_END = _lazy(
     r"[.!?](?<!\bDr\.)(?<!\bDra\.)(?<!\bvs\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bMr\.)(?<!\bMs\.)"
     r"(?<!\bMrs\.)(?<!\bapprox\.)(?<!\bSr\.)(?=\s|$)"
     r"|\n(?:[ \t]*+\n|(?=[ \t]*+(?:\d{1,2}[.)]|[-\u2022*])[ \t])|(?=[ \t]*+[A-Z][A-Z ,/&]{2,40}:))"

@@ -30,7 +30,9 @@ import hashlib
 import hmac as std_hmac
 import logging
 import os
+import queue
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, ClassVar, Final
@@ -108,7 +110,10 @@ _ARMOR_END: Final = b"-----END AGE ENCRYPTED FILE-----"
 _ARMOR_COLUMNS: Final = 64
 _ARMOR_MAX_WHITESPACE: Final = 1024  # before and after the PEM block, as age
 
-_PROGRESS_EVERY: Final = 16  # chunks (1 MiB) between progress calls
+# Chunks per read, encryption pass and write (1 MiB): few enough calls that a writing or
+# hashing thread rarely waits for the GIL, small enough to keep memory flat.
+_BLOCK_CHUNKS: Final = 16
+_PIPELINE_DEPTH: Final = 6  # blocks in flight between reading, encrypting and writing (absorbs disk stalls)
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -1005,6 +1010,101 @@ def _chunk_nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
+def _sealed_size(n: int) -> int:
+    """Ciphertext bytes of a block of ``n`` plaintext bytes (an empty block is one chunk)."""
+    return n + max(1, -(-n // _CHUNK)) * _TAG_SIZE
+
+
+def _seal(aead: ChaCha20Poly1305, plain: memoryview, counter: int, last: bool, out: memoryview) -> int:
+    """Encrypt one block (its chunks numbered from ``counter``) into ``out``; bytes written.
+    ``last``: the block ends the payload (its last chunk gets the final flag)."""
+    n = len(plain)
+    chunks = max(1, -(-n // _CHUNK))
+    at = 0
+    for i in range(chunks):
+        start = i * _CHUNK
+        end = min(start + _CHUNK, n)
+        nonce = _chunk_nonce(counter + i, last and i == chunks - 1)
+        at += aead.encrypt_into(nonce, plain[start:end], None, out[at : at + end - start + _TAG_SIZE])
+    return at
+
+
+class _SealPipeline:
+    """Blocks encrypted on one worker thread and written to ``dst`` on another, in order,
+    while the caller reads the next ones: reading, ChaCha20-Poly1305 and writing all release
+    the GIL, so they run side by side. The buffers go round fixed pools (memory stays flat
+    and nothing is allocated per block); a worker's error is raised in the caller."""
+
+    def __init__(self, aead: ChaCha20Poly1305, dst: BinaryIO, span: int) -> None:
+        self._aead = aead
+        self._dst = dst
+        self._free_in: queue.Queue[memoryview] = queue.Queue()
+        self._free_out: queue.Queue[memoryview] = queue.Queue()
+        for _ in range(_PIPELINE_DEPTH):
+            self._free_in.put(memoryview(bytearray(span)))
+            self._free_out.put(memoryview(bytearray(_sealed_size(span))))
+        self._to_seal: queue.Queue[tuple[memoryview, int, int, bool] | None] = queue.Queue()
+        self._to_write: queue.Queue[tuple[memoryview, int] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._stopping = False
+        self._threads = [threading.Thread(target=self._sealer, name="age-encrypt", daemon=True),
+                         threading.Thread(target=self._writer, name="age-write", daemon=True)]
+        for thread in self._threads:
+            thread.start()
+
+    def buffer(self) -> memoryview:
+        """A free input buffer (waits while all are in use)."""
+        self._check()
+        return self._free_in.get()
+
+    def release(self, view: memoryview) -> None:
+        self._free_in.put(view)
+
+    def seal(self, view: memoryview, n: int, counter: int, last: bool) -> None:
+        self._check()
+        self._to_seal.put((view, n, counter, last))
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _sealer(self) -> None:
+        while (item := self._to_seal.get()) is not None:
+            view, n, counter, last = item
+            out = self._free_out.get()
+            try:
+                if self._error is None and not self._stopping:
+                    size = _seal(self._aead, view[:n], counter, last, out)
+                    self._to_write.put((out, size))
+                    continue
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller
+                self._error = exc
+            finally:
+                self._free_in.put(view)
+            self._free_out.put(out)
+        self._to_write.put(None)
+
+    def _writer(self) -> None:
+        while (item := self._to_write.get()) is not None:
+            out, size = item
+            try:
+                if self._error is None and not self._stopping:
+                    _write_all(self._dst, out[:size])
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller
+                self._error = exc
+            finally:
+                self._free_out.put(out)
+
+    def close(self, *, discard: bool = False) -> None:
+        """Wait until everything is written (or, with ``discard``, dropped); raise a worker's error."""
+        self._stopping = discard
+        self._to_seal.put(None)
+        for thread in self._threads:
+            thread.join()
+        if not discard:
+            self._check()
+
+
 def _encrypt_payload(
     readinto: _ReadInto,
     dst: BinaryIO,
@@ -1014,26 +1114,35 @@ def _encrypt_payload(
     cancel: CancelToken,
 ) -> None:
     aead = ChaCha20Poly1305(key)
-    current, following = memoryview(bytearray(_CHUNK)), memoryview(bytearray(_CHUNK))
-    out = memoryview(bytearray(_ENC_CHUNK))
+    span = _BLOCK_CHUNKS * _CHUNK
+    current = memoryview(bytearray(span))
     n = _read_full(readinto, current)
+    if n < span:  # the whole payload in one block: no threads
+        out = memoryview(bytearray(_sealed_size(n)))
+        _write_all(dst, out[: _seal(aead, current[:n], 0, True, out)])
+        progress(n, total, "Encrypting")
+        return
+    pipeline = _SealPipeline(aead, dst, span)
     counter = done = 0
-    while True:
-        cancel.raise_if_cancelled()
-        # A full chunk is the last one only if EOF follows it: read ahead one chunk to know.
-        following_n = _read_full(readinto, following) if n == _CHUNK else 0
-        last = following_n == 0
-        written = aead.encrypt_into(
-            _chunk_nonce(counter, last), current[:n], None, out[: n + _TAG_SIZE]
-        )
-        _write_all(dst, out[:written])
-        done += n
-        if last:
-            break
-        current, following, n = following, current, following_n
-        counter += 1
-        if counter % _PROGRESS_EVERY == 0:
+    try:
+        while True:
+            cancel.raise_if_cancelled()
+            following = pipeline.buffer()
+            # A full block ends with the final chunk only if EOF follows it: read ahead to know.
+            following_n = _read_full(readinto, following) if n == span else 0
+            eof = following_n == 0
+            pipeline.seal(current, n, counter, eof)
+            counter += max(1, -(-n // _CHUNK))
+            done += n
+            if eof:
+                pipeline.release(following)
+                break
             progress(done, total, "Encrypting")
+            current, n = following, following_n
+    except BaseException:
+        pipeline.close(discard=True)
+        raise
+    pipeline.close()
     progress(done, total, "Encrypting")
 
 
@@ -1046,49 +1155,62 @@ def _decrypt_payload(
     cancel: CancelToken,
 ) -> None:
     aead = ChaCha20Poly1305(key)
-    # One byte read beyond a full chunk tells whether EOF follows it, so the first flag we try
-    # is the right one for any well-formed file. A full chunk whose flag contradicts its
-    # position is still authentic: it is released, then the error raised, exactly as the
-    # reference implementation does (the CCTV payload hashes check it).
-    buf = bytearray(_ENC_CHUNK + 1)
+    # One byte read beyond a full block tells whether EOF follows its last chunk, so the first
+    # flag we try is the right one for any well-formed file. A full chunk whose flag
+    # contradicts its position is still authentic: it is released, then the error raised,
+    # exactly as the reference implementation does (the CCTV payload hashes check it).
+    span = _BLOCK_CHUNKS * _ENC_CHUNK
+    buf = bytearray(span + 1)
     view = memoryview(buf)
-    out = memoryview(bytearray(_CHUNK))
+    out = memoryview(bytearray(_BLOCK_CHUNKS * _CHUNK))
     carried = counter = done = 0
     while True:
         cancel.raise_if_cancelled()
         n = carried + inp.readinto(view[carried:])
-        at_eof = n <= _ENC_CHUNK
-        size = min(n, _ENC_CHUNK)
-        if size < _TAG_SIZE:
-            raise AgeCorrupt(detail=f"payload: chunk {counter} truncated or missing")
-        plain = size - _TAG_SIZE
-        if plain == 0 and counter > 0:
-            raise AgeCorrupt(detail="payload: empty final chunk after data")
-        # A short chunk can only be the final one; a full one may be either.
-        flags = (True,) if size < _ENC_CHUNK else (at_eof, not at_eof)
-        final: bool | None = None
-        for flag in flags:
-            try:
-                aead.decrypt_into(_chunk_nonce(counter, flag), view[:size], None, out[:plain])
-            except InvalidTag:
-                continue
-            final = flag
-            break
-        if final is None:
-            raise AgeCorrupt(detail=f"payload: chunk {counter} failed authentication")
-        _write_all(dst, out[:plain])
-        done += plain
-        if final != at_eof:
-            if final:
-                raise AgeCorrupt(detail=f"payload: data after the final chunk {counter}")
-            raise AgeCorrupt(detail=f"payload: file ends without a final chunk ({counter})")
+        limit = min(n, span)
+        at = 0
+        final = False
+        try:
+            for pos in range(0, max(limit, 1), _ENC_CHUNK):
+                size = min(_ENC_CHUNK, limit - pos)
+                at_eof = pos + size == n  # nothing read beyond this chunk
+                if size < _TAG_SIZE:
+                    raise AgeCorrupt(detail=f"payload: chunk {counter} truncated or missing")
+                plain = size - _TAG_SIZE
+                if plain == 0 and counter > 0:
+                    raise AgeCorrupt(detail="payload: empty final chunk after data")
+                # A short chunk can only be the final one; a full one may be either.
+                flags = (True,) if size < _ENC_CHUNK else (at_eof, not at_eof)
+                opened: bool | None = None
+                for flag in flags:
+                    try:
+                        aead.decrypt_into(_chunk_nonce(counter, flag), view[pos : pos + size], None,
+                                          out[at : at + plain])
+                    except InvalidTag:
+                        continue
+                    opened = flag
+                    break
+                if opened is None:
+                    raise AgeCorrupt(detail=f"payload: chunk {counter} failed authentication")
+                at += plain
+                done += plain
+                if opened != at_eof:
+                    if opened:
+                        raise AgeCorrupt(detail=f"payload: data after the final chunk {counter}")
+                    raise AgeCorrupt(detail=f"payload: file ends without a final chunk ({counter})")
+                if opened:
+                    final = True
+                    break
+                counter += 1
+        finally:
+            # Every chunk that authenticated is released, also when a later one fails.
+            if at:
+                _write_all(dst, out[:at])
         if final:
             break
-        buf[0] = buf[_ENC_CHUNK]
+        buf[0] = buf[span]
         carried = 1
-        counter += 1
-        if counter % _PROGRESS_EVERY == 0:
-            progress(done, total, "Decrypting")
+        progress(done, total, "Decrypting")
     progress(done, total, "Decrypting")
 
 
@@ -1114,7 +1236,10 @@ def encrypt(
 ) -> None:
     """Encrypt ``src`` to ``dst`` as a binary age v1 file, streaming.
 
-    Memory stays flat (three 64 KiB buffers) whatever the size.
+    Memory stays flat (a few 1 MiB buffers) whatever the size. ``src`` is read 1 MiB at a time
+    on the calling thread; beyond the first MiB, blocks are encrypted on a worker thread and
+    written to ``dst`` on another (one call at a time, in order), so reading, encryption and
+    writing overlap. ``dst.write`` must not keep the buffer it is given.
 
     Parameters
     ----------
@@ -1133,7 +1258,7 @@ def encrypt(
     progress
         Called with plaintext bytes done and the total when ``src`` can tell its size.
     cancel
-        Polled every 64 KiB chunk; raises :class:`~bundler.errors.Cancelled`.
+        Polled every 1 MiB; raises :class:`~bundler.errors.Cancelled`.
 
     Raises
     ------
@@ -1181,11 +1306,12 @@ def decrypt(
 ) -> None:
     """Decrypt an age v1 file (binary or armored) from ``src`` to ``dst``, streaming.
 
-    **Plaintext is released before the end is verified.** Each 64 KiB chunk is written to
-    ``dst`` as soon as it authenticates, so a file truncated, extended or altered after its
-    first chunks raises :class:`AgeCorrupt` only after those chunks were written. Write ``dst``
-    to a temporary place and publish it only when this returns without error; discard it on
-    any exception.
+    **Plaintext is released before the end is verified.** Chunks are written to ``dst`` as
+    soon as they authenticate, 1 MiB at a time (and every authentic chunk before a failing
+    one), so a file truncated, extended or altered after its first chunks raises
+    :class:`AgeCorrupt` only after those chunks were written. Write ``dst`` to a temporary
+    place and publish it only when this returns without error; discard it on any exception.
+    ``dst.write`` must not keep the buffer it is given (it is reused).
 
     Parameters
     ----------
@@ -1201,7 +1327,7 @@ def decrypt(
     progress
         Called with plaintext bytes written and, for a seekable binary ``src``, the total.
     cancel
-        Polled every 64 KiB chunk; raises :class:`~bundler.errors.Cancelled`.
+        Polled every 1 MiB; raises :class:`~bundler.errors.Cancelled`.
 
     Raises
     ------

@@ -38,21 +38,21 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Final
-
-from pydicom.dataset import FileMetaDataset
-from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_file_meta_info
-from pydicom.uid import UID, ImplicitVRLittleEndian, generate_uid
+from typing import TYPE_CHECKING, Any, Final
 
 from bundler import __version__
 from bundler.errors import CaseError, UnsafePath
-from bundler.export.dicomdir_writer import DicomdirResult, DirectoryItem, case_dicomdir
 from bundler.export.index_html import index_html, person_name
 from bundler.model import Document, Instance
 from bundler.progress import NEVER, NO_PROGRESS, CancelToken, Progress
 from bundler.safepath import clean_member_name
 from bundler.store import CaseStore
+
+if TYPE_CHECKING:
+    from bundler.export.dicomdir_writer import DicomdirResult
+
+# pydicom (a third of a second to import) is imported where a plan is made, not here:
+# verifying and opening a package need only the names and the manifest.
 
 __all__ = [
     "CASE_JSON",
@@ -171,6 +171,7 @@ class PackageFile:
     prefix: bytes = b""
     original_sha256: str | None = None  # the imported file, when it was wrapped into Part 10
     compress: bool = False  # text: worth deflating in the AES ZIP
+    crc32: int | None = None  # of the content, when known without reading it (recorded at import)
 
     def open(self) -> io.RawIOBase | io.BytesIO:
         """A reader of the content (the caller closes it); it has ``readinto``."""
@@ -299,6 +300,11 @@ def _bare_meta_length(head: bytes) -> int:
 
 def _part10_prefix(inst: Instance, transfer_syntax: str) -> bytes:
     """Preamble, ``DICM`` and a File Meta group for a bare dataset (PS3.10 §7.1)."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_file_meta_info
+    from pydicom.uid import UID
+
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UID(inst.sop_class_uid)
     meta.MediaStorageSOPInstanceUID = UID(inst.sop_instance_uid)
@@ -311,11 +317,13 @@ def _part10_prefix(inst: Instance, transfer_syntax: str) -> bytes:
     return bytes(fp.getvalue())
 
 
-def _instance_file(placed: _Placed) -> PackageFile:
+def _instance_file(placed: _Placed, crcs: dict[str, int]) -> PackageFile:
     inst = placed.instance
     path = "/".join(placed.file_id)
     if inst.has_part10_header or not inst.sop_class_uid:
-        return PackageFile(path, placed.size, inst.sha256, blob=placed.blob)
+        return PackageFile(path, placed.size, inst.sha256, blob=placed.blob, crc32=crcs.get(inst.sha256))
+    from pydicom.uid import ImplicitVRLittleEndian
+
     with open(placed.blob, "rb") as fh:
         skip = _bare_meta_length(fh.read(64 * 1024))
     skip = min(skip, placed.size)
@@ -353,6 +361,9 @@ def plan_package(
 
     Raises :class:`~bundler.errors.CaseError` if a blob is missing or has the wrong size.
     """
+    from pydicom.uid import generate_uid
+
+    from bundler.export.dicomdir_writer import DirectoryItem, case_dicomdir
     from bundler.overview import describe_case
 
     exported_at = exported_at or datetime.datetime.now(datetime.UTC).replace(microsecond=0)
@@ -360,7 +371,8 @@ def plan_package(
     instances = store.instances()
     placed = _place_instances(store, instances)
     cancel.raise_if_cancelled()
-    instance_files = [_instance_file(p) for p in placed]
+    crcs = store.blob_crc32s()
+    instance_files = [_instance_file(p, crcs) for p in placed]
     cancel.raise_if_cancelled()
     directory = case_dicomdir(
         [DirectoryItem(p.file_id, p.instance, p.blob, p.instance.transfer_syntax_uid)
@@ -386,7 +398,8 @@ def plan_package(
         name = _document_name(n, doc)
         doc_paths[doc.id] = name
         compress = doc.media_type.startswith("text/") or doc.media_type.endswith(("xml", "json"))
-        doc_files.append(PackageFile(name, size, doc.sha256, blob=blob, compress=compress))
+        doc_files.append(PackageFile(name, size, doc.sha256, blob=blob, compress=compress,
+                                     crc32=crcs.get(doc.sha256)))
 
     described = describe_case(store)
     case = _case_json(store, described, placed, doc_paths, documents, exported_at, directory)

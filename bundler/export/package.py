@@ -4,7 +4,10 @@ Two containers hold the same inner layout (:mod:`bundler.export.layout`):
 
 * **age** (``.age``): the layout as a plain, stored ZIP, streamed into
   :func:`bundler.export.age.encrypt` (scrypt passphrase or X25519 recipients). The ZIP is
-  made on the fly by :class:`_InnerZipStream`; nothing but 64 KiB buffers is held in memory.
+  made on the fly by :class:`_InnerZipStream`; nothing but a few 1 MiB buffers is held in
+  memory. Its local headers carry each file's CRC-32, recorded by the case store at import
+  (computed ahead on a worker thread for wrapped instances and older cases), so every blob is
+  read once.
 * **AES-256 ZIP** (``.zip``, WinZip AE-2): each file a :class:`ZipWriter` entry.
 
 Export is atomic (a temporary file beside the target, fsync, rename; nothing under the
@@ -40,7 +43,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO, Final, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, cast
 
 from bundler.errors import BundlerError, Cancelled, UnsafePath, UsageError
 from bundler.export import age
@@ -63,6 +66,9 @@ from bundler.progress import NEVER, NO_PROGRESS, CancelToken, Progress
 from bundler.safepath import safe_join
 from bundler.store import CaseStore
 
+if TYPE_CHECKING:
+    from bundler.export.ziparchive import ZipReader  # numpy: imported only for this format
+
 __all__ = [
     "ExportReport",
     "NoSpace",
@@ -82,7 +88,6 @@ log = logging.getLogger(__name__)
 MIB: Final = 1 << 20
 _AGE_CHUNK: Final = 64 * 1024
 _MAX_MANIFEST: Final = 256 * MIB
-_LANE_QUEUE: Final = 8  # MiB per lane
 _CRC_READ: Final = 8 * MIB
 
 
@@ -352,9 +357,23 @@ def _checksum(file: PackageFile, stop: threading.Event) -> tuple[int, str | None
     return crc, sha.hexdigest() if sha is not None else file.sha256
 
 
+def _known(file: PackageFile) -> tuple[int, str] | None:
+    """CRC-32 and SHA-256 when nothing needs reading: a generated file, or a blob whose CRC-32
+    the case store recorded at import (its SHA-256 is its name)."""
+    if file.data is not None and file.sha256 is not None:
+        return zlib.crc32(file.data), file.sha256
+    if file.crc32 is not None and file.sha256 is not None:
+        return file.crc32, file.sha256
+    return None
+
+
 class _Checksums:
-    """CRC-32s computed on a worker thread a little ahead of the writer (zlib and hashlib
-    release the GIL), so local headers carry sizes and CRC and need no data descriptors."""
+    """The CRC-32 of each file for its local header (so the inner ZIP needs no data
+    descriptors), and the SHA-256 of wrapped instances for the manifest.
+
+    Most are known (:func:`_known`); the others (wrapped instances, blobs imported before the
+    store recorded CRC-32s) are computed on a worker thread a little ahead of the writer
+    (zlib and hashlib release the GIL). The thread starts only if some file needs it."""
 
     def __init__(self, files: Sequence[PackageFile], *, ahead_bytes: int = 256 * MIB, ahead_files: int = 2048) -> None:
         self._files = files
@@ -368,20 +387,19 @@ class _Checksums:
         self._ahead_files = ahead_files
 
     def get(self, i: int) -> tuple[int, str | None]:
+        known = _known(self._files[i])
         while self._queued and self._queued[0][0] < i:
             self._queued_bytes -= self._queued.popleft()[1]
         while self._next < len(self._files) and (
                 self._next <= i or (len(self._queued) < self._ahead_files and self._queued_bytes < self._ahead_bytes)):
             f = self._files[self._next]
-            if f.data is not None:
-                done: Future[tuple[int, str | None]] = Future()
-                self._futures[self._next] = done
-                done.set_result((zlib.crc32(f.data), f.sha256))
-            else:
+            if f.data is None and (f.crc32 is None or f.sha256 is None):
                 self._futures[self._next] = self._pool.submit(_checksum, f, self._stop)
                 self._queued.append((self._next, f.size))
                 self._queued_bytes += f.size
             self._next += 1
+        if known is not None:
+            return known
         return self._futures.pop(i).result()
 
     def close(self) -> None:
@@ -486,58 +504,77 @@ class _InnerZipStream(io.RawIOBase):
         super().close()
 
 
-class _BackgroundWriter(io.RawIOBase):
-    """Writes on a worker thread (os.write releases the GIL) so the main thread only
-    encrypts, and starts the disk writing early (``fdatasync`` every 128 MiB) so the final
-    fsync of the atomic write has little left to do. Errors surface on the next call."""
+class _EarlySync(io.RawIOBase):
+    """Passes every call straight to ``fh``, and starts the disk writing early: a worker thread
+    calls ``fdatasync`` each time another 128 MiB has been written, without holding up the
+    writes, so the final fsync of the atomic write has little left to do (the kernel would
+    otherwise start only once gigabytes are dirty, and the fsync would wait for all of them;
+    a sync in the writing thread would stall the writing instead). An error of the sync
+    surfaces on the next write or on close."""
 
-    def __init__(self, fh: BinaryIO, *, sync_every: int = 128 * MIB) -> None:
+    def __init__(self, fh: BinaryIO, *, every: int = 128 * MIB) -> None:
         super().__init__()
         self._fh = fh
-        self._sync_every = sync_every
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
-        self._batch = bytearray()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="package-writer", daemon=True)
+        self._every = every
+        self._written = 0
+        self._done = False
+        self._error: OSError | None = None
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._sync, name="package-sync", daemon=True)
         self._thread.start()
 
     def writable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return self._fh.seekable()
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._fh.seek(offset, whence)
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
     def write(self, data: Any) -> int:
         if self._error is not None:
             raise self._error
-        # Batched to 1 MiB (the caller reuses its 64 KiB buffer, so this copy is needed anyway):
-        # the worker then takes the GIL back once per MiB, not once per chunk.
-        n = len(memoryview(data).cast("B"))
-        self._batch += data
-        if len(self._batch) >= MIB:
-            self._queue.put(bytes(self._batch))
-            self._batch.clear()
-        return n
+        view = memoryview(data).cast("B")
+        size = len(view)
+        while view:
+            n = self._fh.write(view)
+            if n is None or n >= len(view):
+                break
+            view = view[n:]
+        with self._changed:
+            before, self._written = self._written, self._written + size
+            if before // self._every != self._written // self._every:
+                self._changed.notify()
+        return size
 
-    def _run(self) -> None:
+    def _sync(self) -> None:
         sync = getattr(os, "fdatasync", os.fsync)
-        since = 0
-        while (chunk := self._queue.get()) is not None:
-            if self._error is not None:
-                continue
+        synced = 0
+        while True:
+            with self._changed:
+                while not self._done and self._written - synced < self._every:
+                    self._changed.wait()
+                if self._done:
+                    return
+                synced = self._written
             try:
-                self._fh.write(chunk)
-                since += len(chunk)
-                if since >= self._sync_every:
-                    self._fh.flush()
-                    sync(self._fh.fileno())
-                    since = 0
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                sync(self._fh.fileno())  # what the kernel has; the final fsync does the rest
+            except OSError as exc:
                 self._error = exc
+                return
 
     def close(self) -> None:
         if not self.closed:
-            if self._batch:
-                self._queue.put(bytes(self._batch))
-                self._batch.clear()
-            self._queue.put(None)
+            with self._changed:
+                self._done = True
+                self._changed.notify()
             self._thread.join()
             super().close()
         if self._error is not None:
@@ -677,17 +714,17 @@ def export_package(
     with _atomic_output(out) as fh:
         if fmt is PackageFormat.AGE:
             stream = _InnerZipStream(plan, progress=progress, cancel=cancel)
-            writer = _BackgroundWriter(fh)
-            try:
-                age.encrypt(cast(BinaryIO, stream), cast(BinaryIO, writer), recipients=parsed,
-                            passphrase=passphrase, work_factor=work_factor, cancel=cancel)
-            finally:
-                stream.close()
-                writer.close()
+            with contextlib.closing(_EarlySync(fh)) as synced:
+                try:
+                    age.encrypt(cast(BinaryIO, stream), cast(BinaryIO, synced), recipients=parsed,
+                                passphrase=passphrase, work_factor=work_factor, cancel=cancel)
+                finally:
+                    stream.close()
             total = stream.total
         else:
             assert passphrase is not None
-            total = _write_aes_zip(plan, fh, passphrase, progress, cancel)
+            with contextlib.closing(_EarlySync(fh)) as synced:
+                total = _write_aes_zip(plan, cast(BinaryIO, synced), passphrase, progress, cancel)
     progress(total, total, "Package written")
     note = _write_readme_first(out) if readme_first else None
     report = ExportReport(
@@ -801,37 +838,51 @@ class _Digest:
 
 class _Lanes:
     """SHA-256 (and CRC-32) on worker threads: hashlib and zlib release the GIL, so hashing
-    runs on other cores while the main thread decrypts. One file's chunks go to one lane, in
-    order; lanes take files in turn. Bounded queues keep memory flat."""
+    runs on other cores while the main thread decrypts. One file's pieces go to one lane, in
+    order; lanes take files in turn. The pieces are 1 MiB buffers from a fixed pool that a
+    lane gives back once it has hashed one: memory stays flat, nothing is allocated per MiB."""
 
     def __init__(self, count: int) -> None:
-        self._queues: list[queue.Queue[tuple[_Digest, bytes | bytearray | None] | None]] = [
-            queue.Queue(maxsize=_LANE_QUEUE) for _ in range(count)]
-        self._threads = [threading.Thread(target=self._run, args=(q,), name=f"package-hash-{i}", daemon=True)
-                         for i, q in enumerate(self._queues)]
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(3 * count + 1):
+            self._free.put(bytearray(MIB))
+        self._queues: list[queue.Queue[tuple[_Digest, bytearray | None, int] | None]] = [
+            queue.Queue() for _ in range(count)]
+        self._threads = [threading.Thread(target=self._run, args=(q, self._free), name=f"package-hash-{i}",
+                                          daemon=True) for i, q in enumerate(self._queues)]
         for t in self._threads:
             t.start()
         self._turn = 0
 
     @staticmethod
-    def _run(q: queue.Queue[tuple[_Digest, bytes | bytearray | None] | None]) -> None:
+    def _run(q: queue.Queue[tuple[_Digest, bytearray | None, int] | None], free: queue.Queue[bytearray]) -> None:
         while (item := q.get()) is not None:
-            digest, data = item
-            if data is None:
+            digest, buf, n = item
+            if buf is None:
                 digest.done.set()
-            else:
-                digest.sha.update(data)
-                digest.crc = zlib.crc32(data, digest.crc)
+                continue
+            with memoryview(buf) as whole, whole[:n] as piece:
+                digest.sha.update(piece)
+                digest.crc = zlib.crc32(piece, digest.crc)
+            free.put(buf)
 
     def new(self) -> _Digest:
         self._turn = (self._turn + 1) % len(self._queues)
         return _Digest(self._turn)
 
-    def update(self, digest: _Digest, data: bytes | bytearray) -> None:
-        self._queues[digest.lane].put((digest, data))
+    def buffer(self) -> bytearray:
+        """A free 1 MiB buffer (waits while the lanes are behind)."""
+        return self._free.get()
+
+    def release(self, buf: bytearray) -> None:
+        self._free.put(buf)
+
+    def update(self, digest: _Digest, buf: bytearray, n: int) -> None:
+        """Hash the first ``n`` bytes of ``buf``, then take the buffer back."""
+        self._queues[digest.lane].put((digest, buf, n))
 
     def finish(self, digest: _Digest) -> None:
-        self._queues[digest.lane].put((digest, None))
+        self._queues[digest.lane].put((digest, None, 0))
 
     def close(self) -> None:
         for q in self._queues:
@@ -872,7 +923,8 @@ class _Collector:
         self._reported = 0
         self._file: BinaryIO | None = None
         self._entry: _Found | None = None
-        self._batch = bytearray()
+        self._batch: bytearray | None = None  # from the lanes' pool
+        self._fill = 0
 
     def begin(self, name: str, size: int, *, crc: int | None = None) -> None:
         self.cancel.raise_if_cancelled()
@@ -908,29 +960,39 @@ class _Collector:
         """Take the next bytes of the current file (copied: the caller may reuse ``data``)."""
         entry = self._entry
         assert entry is not None
-        n = len(data)
+        view = memoryview(data).cast("B")
+        n = len(view)
         entry.read += n
         self.bytes += n
         if entry.digest is None:
             return
-        # Handed on in batches of 1 MiB: a hashing thread then needs the GIL once per MiB
-        # (each time it waits for the decrypting main thread to let go of it).
-        self._batch += data
-        if len(self._batch) >= MIB:
-            self._flush()
+        # Gathered into 1 MiB buffers: a hashing thread then needs the GIL once per MiB.
+        while view:
+            if self._batch is None:
+                self._batch, self._fill = self.lanes.buffer(), 0
+            take = min(len(view), MIB - self._fill)
+            self._batch[self._fill:self._fill + take] = view[:take]
+            self._fill += take
+            view = view[take:]
+            if self._fill == MIB:
+                self._flush()
         if self.bytes - self._reported >= MIB:
             self._reported = self.bytes
             self.progress(self.bytes, self.total, "Checking")
 
     def _flush(self) -> None:
-        if not self._batch or self._entry is None or self._entry.digest is None:
+        batch, self._batch = self._batch, None
+        if batch is None:
             return
-        chunk, self._batch = self._batch, bytearray()
-        self.lanes.update(self._entry.digest, chunk)
-        if self.manifest is not None and self.current == MANIFEST:
-            self.manifest += chunk
-        if self._file is not None:
-            self._file.write(chunk)
+        if not self._fill or self._entry is None or self._entry.digest is None:
+            self.lanes.release(batch)
+            return
+        with memoryview(batch) as whole, whole[:self._fill] as chunk:
+            if self.manifest is not None and self.current == MANIFEST:
+                self.manifest += chunk
+            if self._file is not None:
+                self._file.write(chunk)
+        self.lanes.update(self._entry.digest, batch, self._fill)
 
     def end(self) -> None:
         entry = self._entry
@@ -944,7 +1006,9 @@ class _Collector:
         self.current = None
 
     def abort(self, *, damaged: bool) -> None:
-        self._batch = bytearray()
+        if self._batch is not None:
+            self.lanes.release(self._batch)
+            self._batch = None
         if self._entry is not None:
             self._entry.damaged = damaged
             if self._entry.digest is not None:
@@ -1337,21 +1401,30 @@ def _read_zip(path: Path, passphrase: str, collector: _Collector, cancel: Cancel
                 return _problem("unsafe_name")
         collector.total = sum(reader.size(n) for n in names)
         order = ([MANIFEST] if MANIFEST in names else []) + [n for n in names if n != MANIFEST]
-        for name in order:
-            collector.begin(name, reader.size(name))
-            try:
-                with reader.open(name) as f:
-                    while chunk := f.read(MIB):
-                        cancel.raise_if_cancelled()
-                        collector.write(chunk)
-            except ZipWrongPassphrase:
-                raise PackageWrongKey() from None
-            except ZipCorrupt:
-                collector.abort(damaged=True)
-                collector.problems.append(_problem("corrupt", name, f"{name} is damaged or was altered "
-                                                   "(it fails its encryption check)."))
-                continue
-            collector.end()
+        with contextlib.closing(reader):
+            reader.prefetch(order)  # keys derived a few entries ahead, on a worker thread
+            return _read_zip_entries(reader, order, collector, cancel)
+
+
+def _read_zip_entries(reader: ZipReader, order: Sequence[str], collector: _Collector,
+                      cancel: CancelToken) -> Problem | None:
+    from bundler.export.ziparchive import ZipCorrupt, ZipWrongPassphrase
+
+    for name in order:
+        collector.begin(name, reader.size(name))
+        try:
+            with reader.open(name) as f:
+                while chunk := f.read(MIB):
+                    cancel.raise_if_cancelled()
+                    collector.write(chunk)
+        except ZipWrongPassphrase:
+            raise PackageWrongKey() from None
+        except ZipCorrupt:
+            collector.abort(damaged=True)
+            collector.problems.append(_problem("corrupt", name, f"{name} is damaged or was altered "
+                                               "(it fails its encryption check)."))
+            continue
+        collector.end()
     return None
 
 

@@ -45,7 +45,9 @@ import re
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from hmac import compare_digest
 from pathlib import Path, PurePosixPath
@@ -134,6 +136,7 @@ _KEY_BYTES: Final = {1: 16, 2: 24, 3: 32}  # AES-128/192/256; salt is half the k
 _PV_BYTES: Final = 2
 _MAC_BYTES: Final = 10
 _PBKDF2_ITERATIONS: Final = 1000
+_KEYS_AHEAD: Final = 8  # entries whose keys a reader derives in advance (see ZipReader.prefetch)
 
 _BASE: Final = np.arange(_BLOCKS, dtype=np.uint64)
 
@@ -543,6 +546,9 @@ class ZipReader:
         self._passphrase = passphrase.encode("utf-8")
         self._size = src.seek(0, io.SEEK_END)
         self._keys: dict[bytes, _Keys] = {}
+        self._ahead: dict[bytes, Future[_Keys]] = {}  # keys being derived (prefetch)
+        self._planned: deque[str] = deque()
+        self._pool: ThreadPoolExecutor | None = None
         self._proven = False  # some entry's HMAC verified with this passphrase
         self._entries = self._read_directory()
         self._by_name = {e.name: e for e in self._entries}
@@ -583,6 +589,38 @@ class ZipReader:
         if not compare_digest(keys.verifier, head[salt_len:]):
             raise self._failure(entry, verifier_failed=True)
         return io.BufferedReader(_EntryStream(self, entry, data_start + len(head), keys), _CHUNK)
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Say in which order the entries will be opened: their keys are then derived a few
+        entries ahead on a worker thread (PBKDF2, 1000 rounds of HMAC-SHA1 per entry, releases
+        the GIL), while the caller decrypts the entries before them. Call :meth:`close` when
+        done. Only the derivation runs on the worker; ``src`` is read by the caller alone."""
+        self._planned = deque(names)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zip-keys")
+        self._derive_ahead()
+
+    def close(self) -> None:
+        """Stop deriving keys ahead (``src`` is left open)."""
+        pool, self._pool = self._pool, None
+        self._planned.clear()
+        self._ahead.clear()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _derive_ahead(self) -> None:
+        while self._pool is not None and self._planned and len(self._ahead) < _KEYS_AHEAD:
+            entry = self._by_name.get(self._planned.popleft())
+            if entry is None or entry.is_dir or entry.aes is None:
+                continue
+            strength = entry.aes.strength
+            try:
+                salt = self._read_at(self._data_start(entry), _KEY_BYTES[strength] // 2)
+            except ZipCorrupt:
+                continue  # reported when the entry is opened
+            cache_key = bytes([strength]) + salt
+            if cache_key not in self._ahead and cache_key not in self._keys:
+                self._ahead[cache_key] = self._pool.submit(_derive, self._passphrase, salt, strength)
 
     def verify(self, *, progress: Progress = NO_PROGRESS, cancel: CancelToken = NEVER) -> None:
         """Read every entry to its end, checking every HMAC and size; write nothing."""
@@ -823,7 +861,10 @@ class ZipReader:
         if keys is None:
             if len(self._keys) >= 16:
                 self._keys.clear()
-            keys = self._keys[cache_key] = _derive(self._passphrase, salt, strength)
+            ahead = self._ahead.pop(cache_key, None)
+            keys = ahead.result() if ahead is not None else _derive(self._passphrase, salt, strength)
+            self._keys[cache_key] = keys
+            self._derive_ahead()
         return keys
 
     def _verifier_ok(self, entry: _Entry) -> bool | None:

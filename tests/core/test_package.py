@@ -8,14 +8,17 @@ codes and JSON. Passphrase exports use scrypt work factor 10 (the CLI uses 18).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import re
 import shutil
+import sqlite3
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -653,6 +656,49 @@ def test_damaged_store_is_refused(tmp_path: Path, small_case: Path) -> None:
         with pytest.raises(CaseError):
             export_package(store, tmp_path / "p.age", passphrase=PASS, work_factor=WF)
     assert not (tmp_path / "p.age").exists()
+
+
+def test_import_records_the_crc32_of_each_blob(small_case: Path) -> None:
+    with CaseStore.open(small_case) as store:
+        crcs = store.blob_crc32s()
+        instances = store.instances()
+        assert instances and {i.sha256 for i in instances} <= crcs.keys()
+        for sha, crc in crcs.items():
+            assert crc == zlib.crc32(store.blob_path(sha).read_bytes())
+
+
+@pytest.mark.parametrize("fmt", ["age", "zip"])
+def test_case_imported_before_crcs_were_recorded(small_case: Path, tmp_path: Path, fmt: str) -> None:
+    """An older case: no crc32 column at all. Opening adds it (empty); export computes CRCs."""
+    case = tmp_path / "case"
+    shutil.copytree(small_case, case)
+    with contextlib.closing(sqlite3.connect(case / "case.sqlite")) as db:
+        db.execute("ALTER TABLE blobs DROP COLUMN crc32")
+        db.commit()
+    with CaseStore.open(case) as store:
+        assert store.blob_crc32s() == {}
+    out = tmp_path / f"p.{fmt}"
+    _export(case, out, fmt, passphrase=PASS)
+    assert verify_package(out, passphrase=PASS).ok
+    opened = open_package(out, passphrase=PASS, to=tmp_path / "opened")
+    assert opened.ok
+    assert_round_trip(case, tmp_path / "opened")
+
+
+def test_a_wrong_recorded_crc_fails_verify_naming_the_file(small_case: Path, tmp_path: Path) -> None:
+    """A recorded CRC-32 that no longer matches its blob (the store was damaged) is caught."""
+    case = tmp_path / "case"
+    shutil.copytree(small_case, case)
+    with CaseStore.open(case) as store:
+        sha = store.instances()[0].sha256
+        crc = store.blob_crc32s()[sha]
+    with contextlib.closing(sqlite3.connect(case / "case.sqlite")) as db:
+        db.execute("UPDATE blobs SET crc32=? WHERE sha256=?", (crc ^ 1, sha))
+        db.commit()
+    _export(case, tmp_path / "p.age", "age", passphrase=PASS)
+    report = verify_package(tmp_path / "p.age", passphrase=PASS)
+    assert [p.code for p in report.problems] == ["corrupt"]
+    assert report.problems[0].path is not None and report.problems[0].path.startswith("DICOM/")
 
 
 def test_open_as_read_only_case(packages: dict[str, Path], small_case: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import io
 import os
 import struct
 import tempfile
+import threading
 import tracemalloc
 import zipfile
 import zlib
@@ -352,6 +353,37 @@ def test_bit_flip_in_ciphertext_is_corrupt(where: str, compress: bool) -> None:
     assert r.open("a").read() == b"small"
     with pytest.raises(ZipCorrupt), r.open("big") as f:
         f.read()
+
+
+def test_prefetched_keys_read_the_same() -> None:
+    entries = {f"DICOM/IM{i:06d}": os.urandom(1000 + i) for i in range(30)}
+    data = _zip(entries)
+    r = ZipReader(io.BytesIO(data), passphrase=PASS)
+    order = list(reversed(r.names()))
+    r.prefetch(["missing", *order])  # unknown names are skipped
+    try:
+        for name in order:
+            with r.open(name) as f:
+                assert f.read() == entries[name]
+    finally:
+        r.close()
+    r.close()  # twice is fine
+    assert not [t for t in threading.enumerate() if t.name.startswith("zip-keys")]
+
+
+def test_prefetch_with_a_damaged_entry_reports_it_when_opened() -> None:
+    data = _zip({"a": b"first", "b": b"second" * 100, "c": b"third"})
+    rec = _records(data)[1]
+    damaged = _flip(data, rec.data_at + 20, 0x80)
+    r = ZipReader(io.BytesIO(damaged), passphrase=PASS)
+    r.prefetch(r.names())
+    try:
+        assert r.open("a").read() == b"first"
+        with pytest.raises(ZipCorrupt), r.open("b") as f:
+            f.read()
+        assert r.open("c").read() == b"third"
+    finally:
+        r.close()
 
 
 def test_last_chunk_is_not_released_before_the_hmac_is_checked() -> None:
