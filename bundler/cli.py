@@ -391,6 +391,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         _emit(report.to_json())
     elif report.ok:
         print(f"The package is intact: {report.files} files checked, every checksum matches MANIFEST.TXT.")
+        if report.records_fingerprint:
+            print(f"Records fingerprint (compare with the summary page): {report.records_fingerprint}")
     else:
         print("The package is NOT intact:")
         _print_problems(report.problems)

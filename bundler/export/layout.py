@@ -35,10 +35,10 @@ import logging
 import os
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from bundler import __version__
 from bundler.errors import CaseError, UnsafePath
@@ -349,7 +349,7 @@ def _document_name(index: int, doc: Document) -> str:
 def plan_package(
     store: CaseStore,
     *,
-    summary_pdf: bytes | None = None,
+    summary_pdf: bytes | Callable[[str], bytes] | None = None,
     exported_at: datetime.datetime | None = None,
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken = NEVER,
@@ -358,6 +358,9 @@ def plan_package(
 
     Reads every blob's size (and the first 64 KiB of bare datasets, to wrap them) and one
     header per patient, study and series (the DICOMDIR); holds no instance in memory.
+
+    ``summary_pdf`` is SUMMARY.PDF, or a function that draws it given the records' fingerprint
+    (:func:`records_fingerprint`), so that the page can print it.
 
     Raises :class:`~bundler.errors.CaseError` if a blob is missing or has the wrong size.
     """
@@ -402,7 +405,9 @@ def plan_package(
                                      crc32=crcs.get(doc.sha256)))
 
     described = describe_case(store)
+    fingerprint = records_fingerprint([*instance_files, *doc_files])
     case = _case_json(store, described, placed, doc_paths, documents, exported_at, directory)
+    case["records_fingerprint"] = fingerprint
     # Compact: json's C encoder (indent= falls back to the pure-Python one, ~0.1 ms an instance).
     case_bytes = (json.dumps(case, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
     index = index_html(case).encode("utf-8")
@@ -416,6 +421,8 @@ def plan_package(
         *instance_files,
         *doc_files,
     ]
+    if callable(summary_pdf):
+        summary_pdf = summary_pdf(fingerprint)
     if summary_pdf is not None:
         files.append(_generated(SUMMARY_PDF, summary_pdf, compress=False))
     return PackagePlan(
@@ -436,6 +443,20 @@ def _generated(name: str, data: bytes, *, compress: bool = True) -> PackageFile:
 # --------------------------------------------------------------------------------------------
 # CASE.JSON
 # --------------------------------------------------------------------------------------------
+
+
+def _case_findings(store: CaseStore) -> dict[str, Any]:
+    """The patient's own part, the timeline and the checklist's result, for CASE.JSON."""
+    from bundler.checklist import check_case, report_json
+    from bundler.intake import intake_document, load_intake
+    from bundler.timeline import build_timeline, timeline_json
+
+    intake = load_intake(store)
+    return {
+        "intake": intake_document(intake),
+        "timeline": timeline_json(build_timeline(store, intake=intake)),
+        "findings": report_json(check_case(store)),
+    }
 
 
 def _case_json(
@@ -489,8 +510,7 @@ def _case_json(
         "identity": {"patients": described["patients"]},
         "studies": studies,
         "documents": docs,
-        "timeline": [],
-        "findings": [],
+        **_case_findings(store),
         "missing_from_media": missing,
         "dicomdir": {"records": directory.records, "filled_in_records": dict(directory.filled),
                      "unlisted_files": sum(1 for p in placed if not p.in_dicomdir)},
@@ -598,6 +618,29 @@ class ManifestEntry:
     size: int
     sha256: str
     original_sha256: str | None = None
+
+
+class _Hashed(Protocol):
+    @property
+    def path(self) -> str: ...
+    @property
+    def sha256(self) -> str | None: ...
+    @property
+    def original_sha256(self) -> str | None: ...
+
+
+def records_fingerprint(files: Iterable[_Hashed]) -> str:
+    """The fingerprint of the records a package or disc carries.
+
+    SHA-256 of the sorted, distinct SHA-256s of the imported files, one per line: the DICOM
+    instances as imported (before any Part 10 wrapping) and the documents. Generated files
+    (CASE.JSON, INDEX.HTM, SUMMARY.PDF...) are left out, so the same records give the same
+    fingerprint in any package or disc made of them, and the summary page, made before the
+    manifest, can print it; ``verify`` computes it again from MANIFEST.TXT.
+    """
+    hashes = sorted({f.original_sha256 or f.sha256 or "" for f in files
+                     if f.path.startswith(("DICOM/", "DOCS/"))} - {""})
+    return hashlib.sha256("".join(f"{h}\n" for h in hashes).encode("ascii")).hexdigest()
 
 
 def manifest_bytes(entries: Iterable[ManifestEntry]) -> bytes:

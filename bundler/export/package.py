@@ -38,7 +38,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -58,6 +58,7 @@ from bundler.export.layout import (
     is_layout_name,
     manifest_bytes,
     parse_manifest,
+    records_fingerprint,
     plan_package,
     readme_first_text,
 )
@@ -168,6 +169,7 @@ class VerifyReport:
     bytes: int  # their bytes
     problems: tuple[Problem, ...]
     seconds: float = 0.0
+    records_fingerprint: str | None = None  # of the records the manifest lists (layout.records_fingerprint)
 
     @property
     def ok(self) -> bool:
@@ -176,7 +178,8 @@ class VerifyReport:
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "format": str(self.format) if self.format else None, "files": self.files,
                 "bytes": self.bytes, "seconds": round(self.seconds, 3),
-                "problems": [p.to_json() for p in self.problems]}
+                "problems": [p.to_json() for p in self.problems],
+                "records_fingerprint": self.records_fingerprint}
 
 
 @dataclass(frozen=True, slots=True)
@@ -642,6 +645,7 @@ def export_package(
     readme_first: bool = True,
     summary_pdf: bytes | None = None,
     work_factor: int = age.DEFAULT_WORK_FACTOR,
+    with_summary: bool = True,
 ) -> ExportReport:
     """Export the case in ``store`` as an encrypted package at ``out``.
 
@@ -665,7 +669,8 @@ def export_package(
     readme_first
         Also write README-FIRST.TXT (how to open it; no patient data) beside the package.
     summary_pdf
-        SUMMARY.PDF, when the app has made one.
+        SUMMARY.PDF as the app has made it; by default (``with_summary``) the one-page summary
+        of the case is drawn, with the records' fingerprint.
     work_factor
         log2 of scrypt's N for an age passphrase (18, about a second, is age's default).
 
@@ -701,7 +706,14 @@ def export_package(
     if not out.parent.is_dir():
         raise UsageError("The folder for the package does not exist.")
 
-    plan = plan_package(store, summary_pdf=summary_pdf, progress=progress, cancel=cancel)
+    summary: bytes | Callable[[str], bytes] | None = summary_pdf
+    if summary is None and with_summary:
+        def summary(fingerprint: str) -> bytes:
+            from bundler.export.summary_pdf import case_summary_pdf
+
+            return case_summary_pdf(store, fingerprint=fingerprint)
+
+    plan = plan_package(store, summary_pdf=summary, progress=progress, cancel=cancel)
     if not plan.instances and not plan.documents:
         raise UsageError("This case holds no records to export yet.")
     needed = int(plan.payload_bytes * 1.1) + 512 * (len(plan.files) + 1) + MIB
@@ -917,6 +929,7 @@ class _Collector:
         self.total = total
         self.found: dict[str, _Found] = {}
         self.problems: list[Problem] = []
+        self.fingerprint: str | None = None  # of the records MANIFEST.TXT lists, once it is read
         self.manifest: bytearray | None = None
         self.current: str | None = None
         self.bytes = 0
@@ -1040,6 +1053,7 @@ class _Collector:
                                         "MANIFEST.TXT lists a file name outside the package folder.")]
         except ManifestError:
             return [*problems, _problem("manifest_invalid", MANIFEST)]
+        self.fingerprint = records_fingerprint(entries)
         listed = set()
         for e in entries:
             listed.add(e.path)
@@ -1115,7 +1129,8 @@ def _read_package(
         lanes.close()
     problems = collector.results() if fatal is None else [*collector.problems, fatal]
     files = sum(1 for f in collector.found.values() if f.complete)
-    report = VerifyReport(fmt, files, collector.bytes, tuple(problems), time.monotonic() - started)
+    report = VerifyReport(fmt, files, collector.bytes, tuple(problems), time.monotonic() - started,
+                          collector.fingerprint)
     log.info("package checked: %s, %d files, %d problems", fmt, files, len(problems))
     return report
 

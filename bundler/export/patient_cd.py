@@ -34,7 +34,7 @@ import tempfile
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -278,11 +278,14 @@ class DiscPlan:
         return estimate_image_size([(f.path, f.size) for f in self.files])
 
 
-def _summary_pdf(store: CaseStore) -> bytes:
-    """SUMMARY.PDF for the disc: the one-page summary of the case."""
+def _summary_pdf(store: CaseStore) -> Callable[[str], bytes]:
+    """SUMMARY.PDF for the disc: the one-page summary, drawn with the records' fingerprint."""
     from bundler.export.summary_pdf import case_summary_pdf
 
-    return case_summary_pdf(store)
+    def draw(fingerprint: str) -> bytes:
+        return case_summary_pdf(store, fingerprint=fingerprint)
+
+    return draw
 
 
 def _preview_files(

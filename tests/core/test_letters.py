@@ -280,7 +280,7 @@ def test_cli_letters_sheet_and_summary(demo_cases: tuple[Path, Path], tmp_path: 
     assert done.returncode == 0, done.stderr
     assert_one_clean_page(summary, "letter")
     text = pdf_text(summary)
-    assert "Zoë Muñoz-Šimková" in text and "not part of a package" in text
+    assert "Zoë Muñoz-Šimková" in text and "Records fingerprint: printed only" in text
     assert "Missing or needs attention (checklist:" in text and "pathology report" in text.lower()
 
 

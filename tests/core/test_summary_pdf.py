@@ -236,7 +236,7 @@ def test_spanish_page(tmp_path: Path) -> None:
     text = pdf_text(out)
     for expected in ("Resumen para una segunda opinión", "Primero las urgencias", "No espere a una segunda opinión",
                      "Motivo principal", "Las preguntas del paciente", "Cronología", "Informes de radiología: 2",
-                     "Preparado el 30 mar 2026", "Huella del manifiesto"):
+                     "Preparado el 30 mar 2026", "Huella de los documentos"):
         assert expected in text, expected
 
 
@@ -249,10 +249,10 @@ def test_empty_case_is_one_page_and_says_so(tmp_path: Path, paper: str, lang: st
     if lang == "en":
         for expected in ("Emergencies first", "Name: not given", "Born: not given", "has not written this yet",
                          "No images in the records", "Not recorded", "The checklist has not been run",
-                         "not part of a package"):
+                         "Records fingerprint: printed only"):
             assert expected in text, expected
     else:
-        assert "no forma parte de un paquete" in text
+        assert "solo figura en la página de un paquete" in text
 
 
 @pytest.mark.parametrize("paper", PAPERS)
@@ -349,8 +349,8 @@ def test_right_to_left_is_drawn_in_visual_order() -> None:
 def test_fingerprint_and_qr_only_in_a_package(tmp_path: Path) -> None:
     packaged = render(tmp_path, demo_like(), name="packaged")
     alone = render(tmp_path, SummaryData(made="2026-03-30", fingerprint=None), name="alone")
-    assert "Manifest fingerprint (SHA-256): 9f86d081" in pdf_text(packaged)
-    assert "Manifest fingerprint: not part of a package." in pdf_text(alone)
+    assert "9f86d081" in pdf_text(packaged) and "Records fingerprint (SHA-256" in pdf_text(packaged)
+    assert "Records fingerprint: printed only" in pdf_text(alone)
     # The QR code is vector art: many small filled squares in the packaged page only.
     def squares(path: Path) -> int:
         content = PdfReader(path).pages[0].get_contents()
@@ -466,5 +466,5 @@ def test_summary_of_the_demo_case(demo_store, tmp_path: Path, paper: str) -> Non
     assert_one_clean_page(out, paper)
     text = pdf_text(out)
     assert data.patient.names[0] in text
-    assert "not part of a package" in text
+    assert "Records fingerprint: printed only" in text
     assert "Lung-RADS" in text
