@@ -33,6 +33,7 @@ import os
 import queue
 import shutil
 import struct
+import json
 import tempfile
 import threading
 import time
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final, cast
 from bundler.errors import BundlerError, Cancelled, UnsafePath, UsageError
 from bundler.export import age
 from bundler.export.layout import (
+    CASE_JSON,
     MANIFEST,
     README_FIRST,
     ManifestEntry,
@@ -1525,6 +1527,18 @@ def open_package(
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _restore_intake(store: CaseStore, case_json: Path) -> None:
+    """The patient's own part, from CASE.JSON (verified with the rest), into the opened case."""
+    from bundler.intake import IntakeError, parse_intake, save_intake
+
+    try:
+        data = json.loads(case_json.read_text(encoding="utf-8")).get("intake") or {}
+        save_intake(store, parse_intake(data, CASE_JSON), replace=True)
+    except (OSError, ValueError, AttributeError, IntakeError):
+        # A package from an older version, or hand-made: the records open without it.
+        log.info("the package's CASE.JSON has no usable intake")
+
+
 def open_package_as_case(
     path: Path | str,
     *,
@@ -1556,6 +1570,7 @@ def open_package_as_case(
         staging = work / "case"
         with CaseStore.open(staging, create=True) as store:
             summary = import_sources(sources, store, progress=progress, cancel=cancel).to_json()
+            _restore_intake(store, files / CASE_JSON)
             store.mark_read_only()
         _publish(staging, case_dir)
         return OpenReport(report, case_dir, summary)

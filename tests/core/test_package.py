@@ -863,6 +863,14 @@ def test_the_package_carries_the_summary_timeline_findings_and_intake(tmp_path: 
     assert case["intake"]["concern"]["main_concern"]
     assert any(e["kind"] == "study" for e in case["timeline"])
     assert case["findings"]["complete"] is True and case["findings"]["profile"] == "general"
+    from bundler.export.package import open_package_as_case
+    from bundler.intake import load_intake
+
+    as_case = open_package_as_case(tmp_path / "p.age", passphrase="correct horse battery staple orbit",
+                                   case_dir=tmp_path / "reviewer")
+    assert as_case.path is not None
+    with CaseStore.open(tmp_path / "case") as mine, CaseStore.open(as_case.path) as theirs:
+        assert load_intake(theirs) == load_intake(mine) and theirs.is_read_only  # the patient's questions too
     summary = opened.path / "SUMMARY.PDF"
     pdftotext = require_tool("pdftotext")
     text = _sp.run([str(pdftotext), str(summary), "-"], capture_output=True, text=True, check=True).stdout
