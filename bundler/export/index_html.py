@@ -141,6 +141,22 @@ def index_html(
                 f'<td><a href="{_e(path)}">{_e(path)}</a></td></tr>')
         out.append("</table>")
 
+    findings = case.get("findings")
+    if isinstance(findings, dict) and findings.get("items"):
+        out.append(f"<h2>Checklist ({_e(findings.get('profile_title', ''))})</h2>")
+        if findings.get("identity", {}).get("stop"):
+            out.append('<p class="stop"><strong>These records name more than one person.</strong> '
+                       "Check each record before relying on it.</p>")
+        open_items = [i for i in findings["items"] if i["status"] in ("missing", "attention")]
+        if findings.get("complete") and not open_items:
+            out.append("<p>Everything the checklist requires is here.</p>")
+        elif open_items:
+            out.append("<table><tr><th>Item</th><th>State</th><th>What is missing or needs attention</th></tr>")
+            for i in open_items:
+                state = "missing" if i["status"] == "missing" else "needs attention"
+                what = "; ".join(i.get("details") or []) or i.get("next_step", "")
+                out.append(f"<tr><td>{_e(i['title'])}</td><td>{_e(state)}</td><td>{_e(what)}</td></tr>")
+            out.append("</table>")
     if case["missing_from_media"]:
         out.append("<h2>Missing from the original media</h2>")
         out.append(f"<p>{len(case['missing_from_media'])} file(s) that a disc's DICOMDIR listed were "

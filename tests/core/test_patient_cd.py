@@ -513,3 +513,23 @@ def test_index_shows_small_previews_larger_and_escapes_their_names() -> None:
     page = index_html(case, previews={"1.2": SeriesPreview('IHE_PDI/"><script>.JPG', 16, 8)})
     assert '<img class="preview" src="IHE_PDI/&quot;&gt;&lt;script&gt;.JPG" width="128" height="64"' in page
     assert "<script" not in page and "<b>" not in page
+
+
+def test_index_lists_what_the_checklist_finds_escaped() -> None:
+    from bundler.export.index_html import index_html
+
+    case = {"identity": {"patients": [{"name": "DOE^JANE", "id": "1", "birth_date": "19600101"}]},
+            "studies": [], "documents": [], "missing_from_media": [], "generator": "Records Bundler",
+            "exported_at": "2026-03-14T09:30:00Z",
+            "findings": {"profile_title": "General second opinion", "complete": False,
+                         "identity": {"stop": True},
+                         "items": [{"id": "imaging_reports", "title": "A report for every scan", "status": "missing",
+                                    "details": ["No report for: <script>alert(1)</script> CT chest."],
+                                    "next_step": "Ask"},
+                                   {"id": "labs", "title": "Laboratory results", "status": "present",
+                                    "details": [], "next_step": ""}]}}
+    page = index_html(case)
+    assert "<h2>Checklist (General second opinion)</h2>" in page
+    assert "A report for every scan" in page and "Laboratory results" not in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "more than one person" in page
