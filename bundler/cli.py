@@ -41,7 +41,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="records-bundler", description="Gather medical records for a second opinion.")
     p.add_argument("--version", action="version", version=f"records-bundler {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="log more (never patient data)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log more, -vv for debugging (never patient data)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     imp = sub.add_parser("import", help="import discs, folders, DICOMDIRs, ISO or ZIP files into a case")
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_disc_command(sub)
     _add_pdf_commands(sub)
     _add_explain_command(sub)
+    _add_fsck_command(sub)
     return p
 
 
@@ -86,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from bundler.logs import setup_logging
 
-    setup_logging(logging.INFO if args.verbose else logging.WARNING)
+    setup_logging({0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG))
     handler = _COMMANDS[args.command]
     try:
         return handler(args)
@@ -569,6 +571,24 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 _COMMANDS.update({"explain": _cmd_explain})
+
+
+# ------------------------------------------------------------------ checking a case: fsck (bundler/fsck_cli.py)
+
+
+def _add_fsck_command(sub: Any) -> None:
+    from bundler.fsck_cli import add_command
+
+    add_command(sub)
+
+
+def _cmd_fsck(args: argparse.Namespace) -> int:
+    from bundler.fsck_cli import run
+
+    return run(args)
+
+
+_COMMANDS.update({"fsck": _cmd_fsck})
 
 
 if __name__ == "__main__":  # pragma: no cover

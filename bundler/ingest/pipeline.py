@@ -6,20 +6,29 @@ its header is indexed from the copy in memory. Plain files go to worker processe
 parsing is pure Python: threads would queue on the GIL); archive members go to threads;
 sources on optical media or inside a disc image are read one file at a time, in order. The
 calling thread alone writes the index, in batches, in the order files were seen.
+
+Each file has a time budget (``file_seconds`` plus a second per 2 MiB): a worker process stops
+itself at the budget (SIGALRM) and is killed if it does not; a thread is stopped by an
+asynchronous exception from the calling thread, which watches while it waits. Either way the
+file gets a failed row and the import goes on (``docs/decisions.md``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import shutil
+import sqlite3
+import threading
 import time
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -28,7 +37,16 @@ from pathlib import Path, PurePosixPath
 from bundler.errors import Cancelled, LimitExceeded
 from bundler.ingest.dicom import DicomHeader, Encoding
 from bundler.ingest.dicomdir import is_dicomdir_name, read_dicomdir
-from bundler.ingest.onefile import FileResult, WorkerConfig, ingest_path, ingest_stream
+from bundler.ingest.onefile import (
+    CaseWriteError,
+    FileResult,
+    FileTimedOut,
+    WorkerConfig,
+    ingest_path,
+    ingest_stream,
+    timed_out,
+    worker_init,
+)
 from bundler.ingest.report import ImportReport
 from bundler.ingest.sources import Entry, Problem, walk_source
 from bundler.ingest.documents import OCR_MEDIA_TYPES, read_document
@@ -46,6 +64,11 @@ _BATCH_FILES = 256
 _BATCH_SECONDS = 2.0
 _MAX_DICOMDIR = 256 * 1024 * 1024
 _PROCESS_POOL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+FILE_SECONDS = 120.0  # a file's time budget, plus a second per _SLOWEST_READ bytes
+_SLOWEST_READ = 2 * 1024 * 1024  # bytes/s: slower than a scratched CD or a USB 2 stick
+_WATCH_SECONDS = 0.5  # how often the calling thread looks at the file it waits for
+_GRACE_SECONDS = 10.0  # a worker process that has not stopped itself this long after its budget is killed
+_STARTUP_SECONDS = 60.0  # more grace until the pool's first result: starting a worker is not the file's time
 
 
 def default_workers() -> int:
@@ -62,6 +85,7 @@ def import_sources(
     limits: ArchiveLimits = DEFAULT_LIMITS,
     workers: int | None = None,
     processes: bool | None = None,
+    file_seconds: float = FILE_SECONDS,
 ) -> ImportReport:
     """Import every file of ``sources`` (folders, discs, DICOMDIRs, ISO or ZIP files) into ``store``.
 
@@ -72,15 +96,28 @@ def import_sources(
     Plain files are processed on ``workers`` worker processes (default: one per core, at
     least two) when there are enough of them to pay for starting the processes, or when
     ``processes`` says so; archive members and disc images are read on threads.
+
+    A file whose reading takes longer than ``file_seconds`` (plus a second per 2 MiB of it) is
+    stopped and logged as failed. When the case's disk is full or failing the import stops,
+    the case is left as it was, and :class:`~bundler.ingest.onefile.CaseWriteError` is raised.
     """
     run_id = store.begin_run()
     report = ImportReport(run_id)
     importer = _Importer(store, run_id, report, progress, cancel, limits, workers, processes)
+    importer.file_seconds = file_seconds
     try:
         importer.run([Path(s) for s in sources])
     except (Cancelled, KeyboardInterrupt):
         importer.discard()
         raise Cancelled("The import was cancelled; the case is as it was before.") from None
+    except CaseWriteError:
+        try:
+            importer.discard()
+        except Exception:  # noqa: BLE001 - the disk may refuse even that: keep what was committed
+            log.error("import run %d could not be removed after a write error; kept as interrupted", run_id)
+            with contextlib.suppress(Exception):
+                store.finish_run(run_id, RunState.INTERRUPTED)
+        raise
     except BaseException:
         store.finish_run(run_id, RunState.INTERRUPTED)
         raise
@@ -123,11 +160,17 @@ class _Importer:
         self.created_blobs: list[str] = []  # blob files this run wrote (removed on cancel)
         self.ocr_queue: list[str] = []  # documents to read with OCR once every file is in
         self.on_disc: set[tuple[str, str]] = set()  # (media key, folder) of trees with a DICOMDIR
+        self.file_seconds = FILE_SECONDS
+        self._threads: ThreadPoolExecutor | None = None
+        self._procs: ProcessPoolExecutor | None = None
+        self._procs_started = False  # a worker process has returned a result: the pool is up
 
     # ------------------------------------------------------------------ driver
 
     def run(self, sources: list[Path]) -> None:
         with ExitStack() as resources:
+            resources.callback(self._remove_partial_writes)  # last: after the pools have stopped
+            self.scratch.mkdir(mode=0o700, parents=True, exist_ok=True)  # spooled archives: patient data
             resources.callback(shutil.rmtree, self.scratch, True)
             items = list(self._enumerate(sources, resources))
             entries = [i for i in items if isinstance(i, Entry)]
@@ -136,7 +179,9 @@ class _Importer:
             self.report.missing = [m for m, present in batch.media_refs if not present]
             total = len(items)
             last_commit = time.monotonic()
-            for done, outcome in enumerate(self._outcomes(items), start=1):
+            # Closed on the way out, whatever stops the loop: the pools stop before the case is touched.
+            outcomes = resources.enter_context(contextlib.closing(self._outcomes(items)))
+            for done, outcome in enumerate(outcomes, start=1):
                 self._record(outcome, batch)
                 if len(batch) >= _BATCH_FILES or time.monotonic() - last_commit > _BATCH_SECONDS:
                     self._commit(batch)
@@ -145,6 +190,14 @@ class _Importer:
                 self.progress(done, total, "Importing files")
             self._commit(batch)
         self._read_pictures()
+
+    def _remove_partial_writes(self) -> None:
+        """Scratch files a stopped file left half-written (a blob being copied in, a spooled
+        file); this run holds the import lock, so they are its own."""
+        with contextlib.suppress(OSError):
+            for leftover in self.store.tmp_dir.iterdir():
+                if leftover.name.startswith(("blob-", "spool-")) and leftover.is_file():
+                    leftover.unlink(missing_ok=True)
 
     def _read_pictures(self) -> None:
         """OCR pictures and scanned PDFs, after every other file is in (it is slow)."""
@@ -157,7 +210,7 @@ class _Importer:
             return
         by_id = {d.id: d for d in self.store.documents()}
         todo = [by_id[i] for i in self.ocr_queue if i in by_id]
-        self.scratch.mkdir(parents=True, exist_ok=True)
+        self.scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="ocr") as pool:  # tesseract runs as a process
             futures = [pool.submit(self._ocr_one, d) for d in todo]
             try:
@@ -192,70 +245,113 @@ class _Importer:
                     self.progress(0, None, f"Looking for files: {found} found")
                 yield item
 
-    def _outcomes(self, items: list[Entry | Problem]) -> Iterator[tuple[Entry, FileResult] | Problem]:
+    def _outcomes(self, items: list[Entry | Problem]) -> Generator[tuple[Entry, FileResult] | Problem, None, None]:
         """Process entries on the pools, yielding results in the order the files were seen."""
         local = sum(1 for i in items if isinstance(i, Entry) and i.local_path is not None and not i.sequential)
         use_processes = self.processes if self.processes is not None else local >= _PROCESS_POOL_MIN_FILES
-        window: deque[tuple[Entry, Future[FileResult]] | Problem] = deque()
+        window: deque[_Pending | Problem] = deque()
         limit = self.workers * 8
         try:
             with ExitStack() as pools:
-                threads = pools.enter_context(ThreadPoolExecutor(self.workers, thread_name_prefix="import"))
+                threads = self._threads = pools.enter_context(
+                    ThreadPoolExecutor(self.workers, thread_name_prefix="import"))
                 sequential = pools.enter_context(ThreadPoolExecutor(1, thread_name_prefix="import-seq"))
-                procs: Executor | None = None
                 if use_processes:
                     # spawn, not fork: the app has threads (Qt), and fork would copy their locks.
-                    procs = pools.enter_context(ProcessPoolExecutor(
-                        self.workers, mp_context=multiprocessing.get_context("spawn")))
+                    self._procs = pools.enter_context(ProcessPoolExecutor(
+                        self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_init))
                 try:
                     for item in items:
                         self.cancel.raise_if_cancelled()
                         if isinstance(item, Problem):
                             window.append(item)
-                        elif item.local_path is not None and procs is not None and not item.sequential:
+                        elif item.local_path is not None and self._procs is not None and not item.sequential:
                             try:
-                                window.append((item, procs.submit(ingest_path, str(item.local_path),
-                                                                  item.relpath.name, self.config,
-                                                                  self._is_on_disc(item))))
+                                window.append(_Pending(item, self._procs.submit(
+                                    ingest_path, str(item.local_path), item.relpath.name, self.config,
+                                    self._is_on_disc(item), self._budget(item)), None))
                             except BrokenProcessPool:
                                 log.error("import worker processes are unavailable; continuing on threads")
-                                procs = None
-                                window.append((item, threads.submit(ingest_stream, item.opener,
-                                                                    item.relpath.name, self.config,
-                                                                    self._is_on_disc(item))))
+                                self._procs = None
+                                window.append(self._on_thread(threads, item))
                         else:
-                            pool = sequential if item.sequential else threads
-                            window.append((item, pool.submit(ingest_stream, item.opener, item.relpath.name,
-                                                             self.config, self._is_on_disc(item))))
+                            window.append(self._on_thread(sequential if item.sequential else threads, item))
                         while len(window) > limit:
                             yield self._resolve(window.popleft())
                     while window:
                         self.cancel.raise_if_cancelled()
                         yield self._resolve(window.popleft())
                 finally:
-                    for pending in window:
+                    for pending in window:  # only left on the way out of an error or a cancel
                         if not isinstance(pending, Problem):
-                            pending[1].cancel()
+                            pending.future.cancel()
+                            if pending.job is not None:
+                                pending.job.interrupt()
         finally:
+            self._threads = self._procs = None
             # The pools have finished what was running: remember blobs that results nobody
             # will record have written, so that discard() removes them.
             for pending in window:
-                if not isinstance(pending, Problem) and not pending[1].cancelled():
-                    self._note_blob(pending[1])
+                if not isinstance(pending, Problem) and not pending.future.cancelled():
+                    self._note_blob(pending.future)
 
-    def _resolve(self, item: tuple[Entry, Future[FileResult]] | Problem) -> tuple[Entry, FileResult] | Problem:
+    def _budget(self, entry: Entry) -> float:
+        return self.file_seconds + max(entry.size, 0) / _SLOWEST_READ
+
+    def _on_thread(self, pool: ThreadPoolExecutor, entry: Entry) -> _Pending:
+        job = _Job(self._budget(entry))
+        return _Pending(entry, pool.submit(job.run, ingest_stream, entry.opener, entry.relpath.name, self.config,
+                                           self._is_on_disc(entry)), job)
+
+    def _resolve(self, item: _Pending | Problem) -> tuple[Entry, FileResult] | Problem:
         if isinstance(item, Problem):
             return item
-        entry, future = item
         try:
-            result = future.result()
+            result = self._wait(item)
         except BrokenProcessPool:
-            # A worker process died (out of memory?): read this file here instead.
-            log.error("an import worker process died; continuing in-process")
+            # A worker process died (out of memory?) or was ended: read this file on a thread.
+            log.error("an import worker process died; continuing on threads")
             self.processes = False
-            result = ingest_stream(entry.opener, entry.relpath.name, self.config, self._is_on_disc(entry))
+            assert self._threads is not None
+            result = self._wait(self._on_thread(self._threads, item.entry))
+        except FileTimedOut:  # stopped just as its work ended: the watchdog said it was over budget
+            result = timed_out(self._budget(item.entry))
         self.created_blobs.extend(result.created_blobs)
-        return entry, result
+        return item.entry, result
+
+    def _wait(self, pending: _Pending) -> FileResult:
+        """The result of one file, enforcing its time budget while waiting for it.
+
+        Results are taken in order, so the file waited for is running (or next to run).
+        """
+        budget = self._budget(pending.entry)
+        since = time.monotonic()
+        while True:
+            try:
+                result = pending.future.result(timeout=_WATCH_SECONDS)
+                self._procs_started = self._procs_started or pending.job is None
+                return result
+            except TimeoutError:
+                pass
+            self.cancel.raise_if_cancelled()
+            now = time.monotonic()
+            job = pending.job
+            if job is not None:
+                if job.started is not None and now - job.started > budget and job.interrupt():
+                    log.warning("a file overran its %.0f s budget; stopping it", budget)
+            elif now - since > budget + _GRACE_SECONDS + (0 if self._procs_started else _STARTUP_SECONDS):
+                log.warning("an import worker process did not stop at its %.0f s budget; ending it", budget)
+                self._kill_workers()
+                return timed_out(budget)
+
+    def _kill_workers(self) -> None:
+        """End the worker processes (a file has them stuck); the pool is then broken, and
+        the files it held are read again on threads."""
+        procs, self._procs = self._procs, None
+        # ProcessPoolExecutor has no public way to stop one task, or to name its processes.
+        for process in list(getattr(procs, "_processes", {}).values()):
+            with contextlib.suppress(OSError, AttributeError):
+                process.kill()
 
     def _is_on_disc(self, entry: Entry) -> bool:
         parents = entry.relpath.parents
@@ -269,10 +365,16 @@ class _Importer:
         self.created_blobs.extend(result.created_blobs)
 
     def _commit(self, batch: _Batch) -> None:
-        self.store.commit_batch(
-            self.run_id, rows=batch.rows, blobs=batch.blobs, instances=batch.instances,
-            documents=batch.documents, kos_refs=batch.kos_refs, conflicted_uids=batch.conflicts,
-            media_refs=batch.media_refs)
+        try:
+            self.store.commit_batch(
+                self.run_id, rows=batch.rows, blobs=batch.blobs, instances=batch.instances,
+                documents=batch.documents, kos_refs=batch.kos_refs, conflicted_uids=batch.conflicts,
+                media_refs=batch.media_refs)
+        except sqlite3.OperationalError as e:
+            if (getattr(e, "sqlite_errorcode", 0) & 0xFF) not in (_SQLITE_IOERR, _SQLITE_FULL):
+                raise
+            raise CaseWriteError("The case's index could not be written (the disk is full or failing): "
+                                 "the import was stopped and the case is as it was before.") from e
 
     def discard(self) -> None:
         self.store.discard_run(self.run_id)
@@ -300,6 +402,9 @@ class _Importer:
                 indexed = read_dicomdir(data)
             except (OSError, ValueError, LimitExceeded, zipfile.BadZipFile, EOFError, zlib.error):
                 continue  # its own log row says why it could not be read
+            except Exception as exc:  # noqa: BLE001 - pydicom parses lazily: its errors escape read_dicomdir
+                log.warning("a DICOMDIR could not be read as an index (%s)", type(exc).__name__)
+                continue
             present_names = by_media.get(e.media_key, set())
             base = e.relpath.parent
             for item in indexed:
@@ -330,7 +435,7 @@ class _Importer:
                               detail="Already in the case (the same file was imported before).")
             else:
                 self.known.add(sha)
-                batch.blobs.append(BlobRecord(sha, outcome.size))
+                batch.blobs.append(BlobRecord(sha, outcome.size, outcome.crc32))
                 if outcome.header is not None:
                     instance = self._instance(entry, outcome, outcome.header)
                     if instance.uid_conflict:
@@ -375,7 +480,7 @@ class _Importer:
             if extracted.sha256 == outcome.sha256 or extracted.sha256 not in self.known:
                 if extracted.sha256 != outcome.sha256:
                     self.known.add(extracted.sha256)
-                    batch.blobs.append(BlobRecord(extracted.sha256, extracted.size))
+                    batch.blobs.append(BlobRecord(extracted.sha256, extracted.size, extracted.crc32))
                 self.report.documents += 1
                 if p.needs_label and p.media_type in OCR_MEDIA_TYPES:
                     self.ocr_queue.append(doc_id)
@@ -388,6 +493,66 @@ class _Importer:
                 modality=p.modality, needs_label=p.needs_label, password_protected=p.password_protected,
                 parent_id=parent,
             ), p))
+
+
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13  # primary result codes (extended codes keep them in the low byte)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A file handed to a pool: a process future (``job`` None) or a thread's job."""
+
+    entry: Entry
+    future: Future[FileResult]
+    job: _Job | None
+
+
+class _Job:
+    """One file read on a thread: which thread runs it and since when, so that the watchdog in
+    :meth:`_Importer._wait` can stop it with :class:`FileTimedOut` when it overruns."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.started: float | None = None
+        self._lock = threading.Lock()
+        self._ident: int | None = None
+        self._interrupted = False
+
+    def run(self, fn: Callable[..., FileResult], *args: object) -> FileResult:
+        with self._lock:
+            self._ident = threading.get_ident()
+            self.started = time.monotonic()
+        try:
+            return fn(*args)
+        except FileTimedOut:
+            return timed_out(self.budget)
+        finally:
+            with self._lock:
+                self._ident = None
+                if self._interrupted:  # withdraw it if it has not been delivered yet
+                    _raise_in_thread(threading.get_ident(), None)
+
+    def interrupt(self) -> bool:
+        """Raise :class:`FileTimedOut` in the thread, if it is still on this file."""
+        if not self._lock.acquire(timeout=1):
+            return False
+        try:
+            if self._ident is None or self._interrupted:
+                return False
+            self._interrupted = True
+            return _raise_in_thread(self._ident, FileTimedOut)
+        finally:
+            self._lock.release()
+
+
+def _raise_in_thread(ident: int, exc: type[BaseException] | None) -> bool:
+    """Raise ``exc`` in thread ``ident`` at its next Python instruction; None withdraws one not
+    yet raised. CPython only (elsewhere only size limits bound a file on a thread). Code stuck
+    inside a C call is not interrupted until the call returns."""
+    set_async_exc = getattr(ctypes.pythonapi, "PyThreadState_SetAsyncExc", None)
+    if set_async_exc is None:
+        return False
+    return bool(set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(exc) if exc is not None else None) == 1)
 
 
 def _norm(path: PurePosixPath) -> str:
