@@ -33,6 +33,7 @@ import os
 import queue
 import shutil
 import struct
+import errno
 import json
 import tempfile
 import threading
@@ -725,6 +726,31 @@ def export_package(
                       f"{_human(needed)} and {_human(free)} are free.")
     log.info("exporting %s package: %d files, %d bytes", fmt, len(plan.files) + 1, plan.payload_bytes)
 
+    try:
+        total = _write_package(plan, out, fmt, parsed, passphrase, work_factor, progress, cancel)
+    except OSError as e:
+        # _atomic_output has removed the partial file. A full or failing disk is the user's to
+        # fix, not a crash: say which, in plain words (no paths, they may name the patient).
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise NoSpace("The disk filled up while the package was being written; nothing was "
+                          "saved. Free some space, or choose another place, and export again.") from e
+        raise BundlerError("The package could not be written (the disk reported an error); nothing "
+                           "was saved. Try another place, or another disk.", code="write_failed") from e
+    progress(total, total, "Package written")
+    note = _write_readme_first(out) if readme_first else None
+    report = ExportReport(
+        path=out, format=fmt, size=out.stat().st_size, files=len(plan.files) + 1,
+        instances=plan.instances, documents=plan.documents, wrapped=plan.wrapped,
+        payload_bytes=plan.payload_bytes, seconds=time.monotonic() - started, readme_first=note,
+        dicomdir_filled=plan.dicomdir_filled, unlisted=plan.unlisted,
+    )
+    log.info("package written: %d bytes in %.1f s", report.size, report.seconds)
+    return report
+
+
+def _write_package(plan: PackagePlan, out: Path, fmt: PackageFormat, parsed: Sequence[Any], passphrase: str | None,
+                   work_factor: int, progress: Progress, cancel: CancelToken) -> int:
+    """Write the container atomically at ``out``; the payload's byte count."""
     with _atomic_output(out) as fh:
         if fmt is PackageFormat.AGE:
             stream = _InnerZipStream(plan, progress=progress, cancel=cancel)
@@ -739,16 +765,7 @@ def export_package(
             assert passphrase is not None
             with contextlib.closing(_EarlySync(fh)) as synced:
                 total = _write_aes_zip(plan, cast(BinaryIO, synced), passphrase, progress, cancel)
-    progress(total, total, "Package written")
-    note = _write_readme_first(out) if readme_first else None
-    report = ExportReport(
-        path=out, format=fmt, size=out.stat().st_size, files=len(plan.files) + 1,
-        instances=plan.instances, documents=plan.documents, wrapped=plan.wrapped,
-        payload_bytes=plan.payload_bytes, seconds=time.monotonic() - started, readme_first=note,
-        dicomdir_filled=plan.dicomdir_filled, unlisted=plan.unlisted,
-    )
-    log.info("package written: %d bytes in %.1f s", report.size, report.seconds)
-    return report
+    return total
 
 
 def _human(n: int) -> str:

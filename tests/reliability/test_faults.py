@@ -341,8 +341,6 @@ def test_the_cli_says_the_disk_is_full(demo_media: Path, seeded_case: Path, tmp_
     assert _case_state(seeded_case) == before
 
 
-@pytest.mark.xfail(strict=True, reason="bundler/export/package.py: a full disk during export escapes as a raw "
-                                       "OSError, not a BundlerError with a plain message (issue 10, export owner)")
 def test_a_full_disk_during_export_is_a_clear_error(seeded_case: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from bundler.export.package import export_package
