@@ -32,7 +32,7 @@ from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, ge
 
 from bundler import cli
 from bundler.demo import write_demo
-from bundler.errors import Cancelled, CaseError, UsageError
+from bundler.errors import BundlerError, Cancelled, CaseError, UsageError
 from bundler.export import age
 from bundler.export.layout import MANIFEST, parse_manifest
 from bundler.export.package import (
@@ -613,7 +613,7 @@ def test_failure_mid_export_leaves_nothing(small_case: Path, tmp_path: Path,
 
     monkeypatch.setattr(package, "_fsync_dir", broken)  # after the rename: the package stays
     monkeypatch.setattr(os, "fsync", broken)  # before the rename: nothing may stay
-    with CaseStore.open(small_case) as store, pytest.raises(OSError):
+    with CaseStore.open(small_case) as store, pytest.raises(BundlerError, match="nothing was saved"):
         export_package(store, tmp_path / "p.age", passphrase=PASS, work_factor=WF)
     assert list(tmp_path.iterdir()) == []
 
