@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
                  settings: AppSettings | None = None) -> None:
         super().__init__(parent)
         self.session = CaseSession(case_dir, self)
+        self._busy_label = ""
         self.settings = settings if settings is not None else AppSettings.load()
         self.setWindowTitle(APP_TITLE)
         self.setAccessibleName(APP_TITLE)
@@ -110,7 +111,8 @@ class MainWindow(QMainWindow):
         self.stack.setAccessibleName(self.tr("Screen"))
 
         self.start_view = StartView(self)
-        self.add_view = AddRecordsView(choose_folder=self.choose_folder, choose_files=self.choose_files)
+        self.add_view = AddRecordsView(choose_folder=self.choose_folder, choose_files=self.choose_files,
+                                       add_sources=self.add_records)
         self.records_view = RecordsView(self.session, choose_folder=self.choose_folder,
                                         choose_files=self.choose_files)
         self.intake_view = IntakeView(self.session)
@@ -128,7 +130,11 @@ class MainWindow(QMainWindow):
         }
         for view in (self.timeline_view, self.checklist_view):
             view.open_ref.connect(self.open_ref)
+        # "Add to my questions" beside a document goes into the About-you form, its one writer.
+        self.records_view.document_viewer.set_question_handlers(self.intake_view.add_own_question,
+                                                                self.intake_view.has_own_question)
         self.add_buttons: list[QPushButton] = [self.add_view.folder_button, self.add_view.files_button,
+                                               self.add_view.disc_button, self.add_view.add_disc_button,
                                                self.records_view.add_button]
         self.result_labels: list[QLabel] = [self.add_view.result_label, self.records_view.result_label]
 
@@ -220,8 +226,38 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, k=key: self.show_screen(k))
             go_menu.addAction(action)
 
+        # The language: each named in itself, so that anyone finds their own.
+        from PySide6.QtGui import QActionGroup
+
+        from ui.i18n import LANGUAGE_NAMES
+
+        language_menu = self.menuBar().addMenu(self.tr("&Language"))
+        group = QActionGroup(self)
+        choices = [("system", self.tr("As on this computer"))] + [(c, n) for c, n in LANGUAGE_NAMES.items()]
+        self.language_actions: dict[str, QAction] = {}
+        for value, text in choices:
+            action = QAction(text, self)
+            action.setCheckable(True)
+            action.setChecked(self.settings.language == value)
+            action.triggered.connect(lambda _checked=False, v=value: self.choose_language(v))
+            group.addAction(action)
+            language_menu.addAction(action)
+            self.language_actions[value] = action
+
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(self.tr("&About Records Bundler"), self._about)
+
+    def choose_language(self, value: str) -> None:
+        """Remember the language; the app shows it from its next start."""
+        from ui.i18n import app_language, resolve
+
+        self.settings.set_language(value)
+        self.settings.save(self)
+        if resolve(value) == app_language():
+            self.statusBar().showMessage(self.tr("The app is already in this language."), 6000)
+        else:
+            self.statusBar().showMessage(
+                self.tr("Saved. The app will use this language the next time you open it."), 10_000)
 
     def show_screen(self, key: str) -> None:
         """Show the screen ``key`` (one of :data:`SCREENS`)."""
@@ -383,7 +419,7 @@ class MainWindow(QMainWindow):
 
         def on_success(outcome: ImportOutcome) -> None:
             self.session.adopt(outcome.store)
-            self.refresh()
+            self.session.refresh(outcome.listing if outcome.store is self.session.store else None)
             self._show_result(import_summary(outcome.report))
             if show_records and self.session.has_records:
                 self.show_screen("records")
@@ -443,6 +479,7 @@ class MainWindow(QMainWindow):
             dialog.deleteLater()
             self.session.set_busy(False)
 
+        self._busy_label = label
         self.session.set_busy(True)
         handle = tasks.run_task(self, fn, on_success=on_success, on_progress=on_progress,
                                 on_cancelled=on_cancelled, on_error=on_error, label=label)
@@ -465,13 +502,40 @@ class MainWindow(QMainWindow):
             label.setVisible(True)
         self.statusBar().showMessage(text, 10_000)
 
+    def confirm_stop(self) -> bool:
+        """Ask whether to stop the running import (or package opening) and close; True to close."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(APP_TITLE)
+        if self._busy_label == "Opening a package":
+            box.setText(self.tr("A package is still being opened."))
+            box.setInformativeText(self.tr("If you close now, it stops and nothing is opened. You can open it again later."))
+        else:
+            box.setText(self.tr("Records are still being added."))
+            box.setInformativeText(self.tr("If you close now, the import stops and nothing from it is kept; "
+                                           "your records from before are safe. You can add them again later."))
+        stop = box.addButton(self.tr("Stop and close"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.tr("Keep going"), QMessageBox.ButtonRole.RejectRole)
+        stop.setAccessibleName(self.tr("Stop and close"))
+        keep.setAccessibleName(self.tr("Keep going"))
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.setAccessibleName(box.text())
+        box.exec()
+        return box.clickedButton() is stop
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Mid-import, ask first: closing would stop the import and throw away what it added.
+        if self.session.busy and not self.confirm_stop():
+            event.ignore()
+            return
         # What was typed is saved; the case has one writer: a running import stops (and undoes
         # itself) before the store closes.
         self.intake_view.flush()
         if tasks.active_count():
             for view in (self.checklist_view, self.timeline_view, self.export_view):
                 view.cancel_work()
+            self.records_view.cancel_work()
             if self.session.busy:
                 tasks.cancel_all()
             tasks.wait_all(60_000)

@@ -48,6 +48,7 @@ def read_listing(store: CaseStore) -> CaseListing:
 class ImportOutcome:
     store: CaseStore
     report: Any  # bundler.ingest.report.ImportReport
+    listing: CaseListing | None = None  # read on the worker: a large case takes a while to list
 
 
 def import_into_case(
@@ -71,11 +72,13 @@ def import_into_case(
         store = CaseStore.open(case_dir, create=True)
     try:
         report = import_sources(list(sources), store, progress=progress, cancel=cancel)
+        # Listing thousands of instances takes a noticeable moment: here, not on the UI thread.
+        listing = read_listing(store)
     except BaseException:
         if created:
             store.close()
         raise
-    return ImportOutcome(store, report)
+    return ImportOutcome(store, report, listing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +161,122 @@ def export(
         cancel.raise_if_cancelled()
     return export_package(store, out, fmt=fmt, passphrase=passphrase, recipients=list(recipients),
                           summary_pdf=summary, progress=progress, cancel=cancel)
+
+
+# -- documents: reading, explaining, relabelling ------------------------------------------------
+
+MAX_SHOWN_FILE = 256 * 1024 * 1024
+"""Bytes: a document larger than this is not loaded for its page view (its text still is)."""
+MAX_PICTURE_SIDE = 4096
+"""Pixels: a larger photo or scan is shrunk for the screen (the case keeps the original)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentReading:
+    """What the document viewer shows: the file's bytes (PDF), a picture, the text and its words."""
+
+    document: Document
+    parsed: Any  # bundler.model.ParsedDocument | None (None: nothing was read from it)
+    explanation: Any  # bundler.glossary.Explanation | None (None: no readable text)
+    pdf: bytes | None = None
+    picture: Any = None  # QImage, decoded on the worker (QImage, unlike QPixmap, may be)
+    too_large: bool = False
+    unreadable: bool = False  # the file could not be read or decoded for its page view
+
+
+def read_document(store: CaseStore, document: Document, lang: str,
+                  progress: Progress, cancel: CancelToken) -> DocumentReading:
+    """Everything the viewer needs for ``document``, read off the UI thread. Runs in a task."""
+    from bundler.model import ParsedDocument
+
+    progress(0, None, "")
+    parsed = store.document_content(document.id) or ParsedDocument(media_type=document.media_type)
+    cancel.raise_if_cancelled()
+    explanation = explain(parsed, lang)
+    cancel.raise_if_cancelled()
+    media = document.media_type.lower()
+    if media != "application/pdf" and not media.startswith("image/"):
+        return DocumentReading(document, parsed, explanation)
+    path = store.blob_path(document.sha256)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SHOWN_FILE:
+            return DocumentReading(document, parsed, explanation, too_large=True)
+        data = path.read_bytes()
+    except OSError:
+        return DocumentReading(document, parsed, explanation, unreadable=True)
+    cancel.raise_if_cancelled()
+    if media == "application/pdf":
+        return DocumentReading(document, parsed, explanation, pdf=data)
+    picture = decode_picture(data)
+    return DocumentReading(document, parsed, explanation, picture=picture, unreadable=picture is None)
+
+
+def explain(parsed: Any, lang: str) -> Any:
+    """The plain-words explanation of a parsed document in ``lang``, or None without text."""
+    from bundler.glossary import explain_document
+
+    if parsed is None or not parsed.text.strip():
+        return None
+    return explain_document(parsed, lang=lang)
+
+
+def decode_picture(data: bytes) -> Any:
+    """A QImage of a photo or scan (JPEG, PNG, TIFF, HEIC...), at most MAX_PICTURE_SIDE; None if
+    it cannot be decoded. Safe on a worker thread."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage
+
+    image = QImage.fromData(data)
+    if image.isNull():
+        image = _picture_through_pillow(data)
+    if image is None or image.isNull():
+        return None
+    if max(image.width(), image.height()) > MAX_PICTURE_SIDE:
+        image = image.scaled(MAX_PICTURE_SIDE, MAX_PICTURE_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+    return image
+
+
+def _picture_through_pillow(data: bytes) -> Any:
+    """HEIC and the odd formats Qt's image plugins do not read."""
+    import io
+
+    from PIL import Image, ImageOps
+    from PySide6.QtGui import QImage
+
+    try:
+        try:
+            from pillow_heif import register_heif_opener
+
+            register_heif_opener()
+        except ImportError:  # pragma: no cover - a dependency, but pictures work without it
+            pass
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.thumbnail((MAX_PICTURE_SIDE, MAX_PICTURE_SIDE))
+            rgba = ImageOps.exif_transpose(opened).convert("RGBA")
+            raw = rgba.tobytes()
+            return QImage(raw, rgba.width, rgba.height, rgba.width * 4, QImage.Format.Format_RGBA8888).copy()
+    except Exception:  # noqa: BLE001 - Pillow raises many types on odd files; the viewer says so
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Relabelled:
+    document: Document
+    listing: CaseListing
+
+
+def relabel(store: CaseStore, doc_id: str, kind: str, progress: Progress, cancel: CancelToken) -> Relabelled:
+    """Set what a document is, by hand (kept by content, so it survives a re-import), and re-read
+    the listing the Records screen shows. Runs in a task."""
+    progress(0, None, "")
+    document = store.set_kind(doc_id, kind)
+    return Relabelled(document, read_listing(store))
+
+
+def optical_drives(progress: Progress, cancel: CancelToken) -> list[Any]:
+    """The mounted CDs and DVDs (bundler.ingest.sources.OpticalDrive). Runs in a task."""
+    from bundler.ingest import sources
+
+    return list(sources.list_optical_drives())

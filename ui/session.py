@@ -63,8 +63,11 @@ class CaseSession(QObject):
     def has_records(self) -> bool:
         return bool(self.listing.studies or self.listing.documents)
 
-    def refresh(self) -> None:
-        """Open the store if the case exists, re-read the listing, tell the screens."""
+    def refresh(self, listing: CaseListing | None = None) -> None:
+        """Open the store if the case exists, re-read the listing, tell the screens.
+
+        ``listing``: one a task has just read (after an import), used instead of reading again.
+        """
         self.listing = CaseListing()
         self.load_error = None
         self.error_text = ""
@@ -73,7 +76,9 @@ class CaseSession(QObject):
                 from bundler.store import CaseStore
 
                 self.store = CaseStore.open(self.case_dir)
-            if self.store is not None:
+            if listing is not None and self.store is not None:
+                self.listing = listing
+            elif self.store is not None:
                 self.listing = read_listing(self.store)
         except BundlerError as exc:
             log.warning("could not read the case: %s", exc.code)

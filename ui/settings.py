@@ -82,6 +82,17 @@ class AppSettings:
             for e in self.recent_cases() if e.path != path
         ]
 
+    # -- the language -------------------------------------------------------------------------------
+
+    @property
+    def language(self) -> str:
+        """"en", "es", or "system" (the computer's language; the default)."""
+        value = str(self.data.get("language", "system"))
+        return value if value in ("en", "es", "system") else "system"
+
+    def set_language(self, value: str) -> None:
+        self.data["language"] = value if value in ("en", "es") else "system"
+
     # -- the safety note ------------------------------------------------------------------------
 
     def safety_note_dismissed(self, case_dir: Path) -> bool:

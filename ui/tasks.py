@@ -36,6 +36,7 @@ from typing import Any, Final
 
 import shiboken6
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QEventLoop,
     QObject,
@@ -70,7 +71,8 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S: Final = 0.1
 """At most ten progress updates a second reach the UI; more only costs repaints."""
 
-SOMETHING_WENT_WRONG: Final = (
+SOMETHING_WENT_WRONG: Final[str] = QT_TRANSLATE_NOOP(
+    "Tasks",
     "Something went wrong, and the last action did not finish.\n\n"
     "The records already in your case are safe. A technical note, without any of your "
     "personal details, was written to the log."
@@ -459,4 +461,4 @@ def present_error(parent: QWidget | None, exc: BaseException, *, what: str = "")
         _message_sink(parent, "Records Bundler", exc.user_message, True)
         return
     log_unexpected(exc, what=what)
-    _message_sink(parent, "Records Bundler", SOMETHING_WENT_WRONG, True)
+    _message_sink(parent, "Records Bundler", QCoreApplication.translate("Tasks", SOMETHING_WENT_WRONG), True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from PySide6.QtCore import QCoreApplication, QDate, QLocale
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate, QLocale
 
-from bundler.model import DicomObjectKind, Document, Instance, Patient
+from bundler.model import DicomObjectKind, Document, DocumentKind, Instance, Patient
 
 __all__ = [
     "display_name",
@@ -20,6 +20,8 @@ __all__ = [
     "format_partial_date",
     "import_summary",
     "instance_contents",
+    "KIND_WORDS",
+    "kind_text",
     "modality_text",
     "patient_summary",
     "plural",
@@ -34,43 +36,43 @@ def _t(text: str) -> str:
 
 # Plain words for the DICOM Modality codes a patient is most likely to meet (PS3.3 C.7.3.1.1.1).
 _MODALITY_WORDS: Final = {
-    "CT": "CT",
-    "MR": "MRI",
-    "US": "Ultrasound",
-    "CR": "X-ray",
-    "DX": "X-ray",
-    "RG": "X-ray",
-    "MG": "Mammogram",
-    "PT": "PET",
-    "NM": "Nuclear medicine",
-    "XA": "Angiography",
-    "RF": "Fluoroscopy",
-    "OT": "Other",
-    "SR": "Report",
-    "DOC": "Document",
-    "KO": "Key images",
-    "PR": "Display settings",
-    "ECG": "ECG",
-    "OP": "Eye photo",
-    "OPT": "Eye scan (OCT)",
-    "SM": "Microscopy slide",
-    "XC": "Photo",
-    "ES": "Endoscopy",
-    "SEG": "Segmentation",
-    "RTSTRUCT": "Radiotherapy plan",
-    "RTPLAN": "Radiotherapy plan",
-    "RTDOSE": "Radiotherapy dose",
+    "CT": QT_TRANSLATE_NOOP("Text", "CT"),
+    "MR": QT_TRANSLATE_NOOP("Text", "MRI"),
+    "US": QT_TRANSLATE_NOOP("Text", "Ultrasound"),
+    "CR": QT_TRANSLATE_NOOP("Text", "X-ray"),
+    "DX": QT_TRANSLATE_NOOP("Text", "X-ray"),
+    "RG": QT_TRANSLATE_NOOP("Text", "X-ray"),
+    "MG": QT_TRANSLATE_NOOP("Text", "Mammogram"),
+    "PT": QT_TRANSLATE_NOOP("Text", "PET"),
+    "NM": QT_TRANSLATE_NOOP("Text", "Nuclear medicine"),
+    "XA": QT_TRANSLATE_NOOP("Text", "Angiography"),
+    "RF": QT_TRANSLATE_NOOP("Text", "Fluoroscopy"),
+    "OT": QT_TRANSLATE_NOOP("Text", "Other"),
+    "SR": QT_TRANSLATE_NOOP("Text", "Report"),
+    "DOC": QT_TRANSLATE_NOOP("Text", "Document"),
+    "KO": QT_TRANSLATE_NOOP("Text", "Key images"),
+    "PR": QT_TRANSLATE_NOOP("Text", "Display settings"),
+    "ECG": QT_TRANSLATE_NOOP("Text", "ECG"),
+    "OP": QT_TRANSLATE_NOOP("Text", "Eye photo"),
+    "OPT": QT_TRANSLATE_NOOP("Text", "Eye scan (OCT)"),
+    "SM": QT_TRANSLATE_NOOP("Text", "Microscopy slide"),
+    "XC": QT_TRANSLATE_NOOP("Text", "Photo"),
+    "ES": QT_TRANSLATE_NOOP("Text", "Endoscopy"),
+    "SEG": QT_TRANSLATE_NOOP("Text", "Segmentation"),
+    "RTSTRUCT": QT_TRANSLATE_NOOP("Text", "Radiotherapy plan"),
+    "RTPLAN": QT_TRANSLATE_NOOP("Text", "Radiotherapy plan"),
+    "RTDOSE": QT_TRANSLATE_NOOP("Text", "Radiotherapy dose"),
 }
 
 _KIND_NOUNS: Final = {  # in the order a series' contents are listed
-    DicomObjectKind.IMAGE: ("image", "images"),
-    DicomObjectKind.STRUCTURED_REPORT: ("report", "reports"),
-    DicomObjectKind.ENCAPSULATED_PDF: ("document", "documents"),
-    DicomObjectKind.ENCAPSULATED_DOCUMENT: ("document", "documents"),
-    DicomObjectKind.KEY_OBJECT_SELECTION: ("key-image note", "key-image notes"),
-    DicomObjectKind.PRESENTATION_STATE: ("display setting", "display settings"),
-    DicomObjectKind.WAVEFORM: ("tracing", "tracings"),
-    DicomObjectKind.SEGMENTATION: ("outline", "outlines"),
+    DicomObjectKind.IMAGE: (QT_TRANSLATE_NOOP("Text", "image"), QT_TRANSLATE_NOOP("Text", "images")),
+    DicomObjectKind.STRUCTURED_REPORT: (QT_TRANSLATE_NOOP("Text", "report"), QT_TRANSLATE_NOOP("Text", "reports")),
+    DicomObjectKind.ENCAPSULATED_PDF: (QT_TRANSLATE_NOOP("Text", "document"), QT_TRANSLATE_NOOP("Text", "documents")),
+    DicomObjectKind.ENCAPSULATED_DOCUMENT: (QT_TRANSLATE_NOOP("Text", "document"), QT_TRANSLATE_NOOP("Text", "documents")),
+    DicomObjectKind.KEY_OBJECT_SELECTION: (QT_TRANSLATE_NOOP("Text", "key-image note"), QT_TRANSLATE_NOOP("Text", "key-image notes")),
+    DicomObjectKind.PRESENTATION_STATE: (QT_TRANSLATE_NOOP("Text", "display setting"), QT_TRANSLATE_NOOP("Text", "display settings")),
+    DicomObjectKind.WAVEFORM: (QT_TRANSLATE_NOOP("Text", "tracing"), QT_TRANSLATE_NOOP("Text", "tracings")),
+    DicomObjectKind.SEGMENTATION: (QT_TRANSLATE_NOOP("Text", "outline"), QT_TRANSLATE_NOOP("Text", "outlines")),
 }
 
 
@@ -128,7 +130,10 @@ def format_date(da: str, *, long: bool = False) -> str:
     date = to_qdate(da)
     if date is None:
         return da.strip()
-    return QLocale().toString(date, "d MMMM yyyy" if long else "d MMM yyyy")
+    locale = QLocale()
+    if long and locale.language() == QLocale.Language.Spanish:
+        return locale.toString(date, "d 'de' MMMM 'de' yyyy")  # "23 de agosto de 1962"
+    return locale.toString(date, "d MMMM yyyy" if long else "d MMM yyyy")
 
 
 def format_partial_date(iso: str) -> str:
@@ -167,10 +172,34 @@ def modality_text(codes: Sequence[str]) -> str:
     return ", ".join(dict.fromkeys(_t(_MODALITY_WORDS.get(c, c)) for c in codes if c))
 
 
+# What each DocumentKind is called on screen (the values are the core's, scripts rely on them).
+KIND_WORDS: Final = {
+    DocumentKind.RADIOLOGY_REPORT: QT_TRANSLATE_NOOP("Text", "Radiology report"),
+    DocumentKind.PATHOLOGY_REPORT: QT_TRANSLATE_NOOP("Text", "Pathology report"),
+    DocumentKind.OPERATIVE_REPORT: QT_TRANSLATE_NOOP("Text", "Operative or procedure report"),
+    DocumentKind.DISCHARGE_SUMMARY: QT_TRANSLATE_NOOP("Text", "Discharge summary"),
+    DocumentKind.VISIT_NOTE: QT_TRANSLATE_NOOP("Text", "Visit note"),
+    DocumentKind.LAB_RESULT: QT_TRANSLATE_NOOP("Text", "Lab results"),
+    DocumentKind.MEDICATION_LIST: QT_TRANSLATE_NOOP("Text", "Medication list"),
+    DocumentKind.REFERRAL_OR_INSURANCE: QT_TRANSLATE_NOOP("Text", "Referral or insurance"),
+    DocumentKind.CONSENT_OR_LEGAL: QT_TRANSLATE_NOOP("Text", "Consent or legal form"),
+    DocumentKind.OTHER: QT_TRANSLATE_NOOP("Text", "Something else"),
+}
+
+
+def kind_text(kind: str) -> str:
+    """A DocumentKind value in plain words ("radiology_report" → "Radiology report")."""
+    try:
+        return _t(KIND_WORDS[DocumentKind(kind)])
+    except ValueError:
+        words = kind.replace("_", " ").strip()
+        return words[:1].upper() + words[1:]
+
+
 def document_kind_text(document: Document) -> str:
-    kind = document.kind.replace("_", " ").strip()
+    kind = document.kind.strip()
     if kind and kind != "other":
-        return kind[:1].upper() + kind[1:]
+        return kind_text(kind)
     media = document.media_type.lower()
     if media == "application/pdf":
         return _t("PDF document")

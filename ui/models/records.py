@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractItemModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from bundler.model import Document, Series, Study
@@ -57,7 +57,8 @@ class _Node:
 class RecordsModel(QAbstractItemModel):
     """Studies → series, then documents, as two groups. Read-only; rebuilt by :meth:`set_records`."""
 
-    HEADERS: Final = ("Record", "Date", "Type", "Contents")
+    HEADERS: Final = (QT_TRANSLATE_NOOP("RecordsModel", "Record"), QT_TRANSLATE_NOOP("RecordsModel", "Date"),
+                      QT_TRANSLATE_NOOP("RecordsModel", "Type"), QT_TRANSLATE_NOOP("RecordsModel", "Contents"))
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

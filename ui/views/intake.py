@@ -32,6 +32,7 @@ from bundler.intake import question_bank
 from bundler.model import Allergy, ContactDetails, Insurance, Intake, Medication, SymptomEntry
 from bundler.progress import CancelToken, Progress
 from ui import tasks
+from ui.i18n import app_language
 from ui.session import CaseSession
 from ui.views.rows import Field, RowsEditor, date_ok
 from ui.widgets import Screen, paragraph
@@ -88,6 +89,7 @@ class IntakeView(Screen):
         self._loading = False
         self._loaded_for: CaseStore | None = None
         self._dirty = False
+        self._pending_questions: list[str] = []
         self.last_saved: Intake | None = None
 
         layout = self.body
@@ -126,7 +128,7 @@ class IntakeView(Screen):
         )
         self.questions = QListWidget()
         self.questions.setAccessibleName(self.tr("Questions to ask"))
-        for qid, text in question_bank("en"):
+        for qid, text in question_bank(app_language()):
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, qid)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable)
@@ -284,6 +286,7 @@ class IntakeView(Screen):
     def _case_opened(self) -> None:
         self._timer.stop()
         self._dirty = False
+        self._pending_questions = []
         self._loaded_for = None
         self.last_saved = None
         self._fill(Intake())
@@ -316,10 +319,15 @@ class IntakeView(Screen):
     def _loaded(self, result: tuple[Any, Intake]) -> None:
         store, intake = result
         self._set_form_enabled(True)
-        if store is not self.session.store or self._dirty:
-            return  # another case meanwhile, or the user already typed: theirs wins
-        self.last_saved = intake
-        self._fill(intake)
+        if store is not self.session.store:
+            return  # another case meanwhile
+        if not self._dirty:  # else the user already typed: theirs wins
+            self.last_saved = intake
+            self._fill(intake)
+        pending, self._pending_questions = self._pending_questions, []
+        for text in pending:
+            if not self.has_own_question(text):
+                self._append_question(text)
 
     def _set_form_enabled(self, enabled: bool) -> None:
         read_only = self.session.read_only
@@ -482,6 +490,43 @@ class IntakeView(Screen):
         else:
             tasks.present_error(self, exc, what="saving the intake")
             self.status_label.setText(self.tr("Not saved. Something went wrong."))
+
+    # -- questions from other screens -----------------------------------------------------------
+
+    def own_question_lines(self) -> list[str]:
+        lines = [" ".join(line.split()) for line in self.own_questions.toPlainText().splitlines()]
+        return [line for line in lines if line] + list(self._pending_questions)
+
+    def has_own_question(self, text: str) -> bool:
+        wanted = " ".join(text.split()).casefold()
+        return any(line.casefold() == wanted for line in self.own_question_lines())
+
+    def add_own_question(self, text: str) -> bool:
+        """Add ``text`` to the patient's own questions (from "Add to my questions" beside a
+        document) and save at once. False in a read-only case or when it is already there.
+
+        The form is the one writer of the intake: the question goes into the form and is saved
+        with everything else, so a save from this screen can never drop it (nor it a typed
+        answer). Before the case's answers have been read into the form, it waits for them.
+        """
+        text = " ".join(text.split())
+        if not text or self.session.read_only or self.has_own_question(text):
+            return False
+        if self.session.store is not None and (self._loaded_for is not self.session.store or self._loader.pending):
+            self._pending_questions.append(text)
+            return True
+        self._append_question(text)
+        return True
+
+    def _append_question(self, text: str) -> None:
+        current = self.own_questions.toPlainText().rstrip("\n")
+        self.own_questions.setPlainText(f"{current}\n{text}" if current.strip() else text)
+        self.flush_soon()
+
+    def flush_soon(self) -> None:
+        """Save now (if the typed answers changed), without waiting for the typing pause."""
+        if self._timer.isActive():
+            self.flush()
 
     # -- navigation from other screens ----------------------------------------------------------
 
