@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -21,7 +20,7 @@ from typing import Any, NoReturn
 from bundler import __version__
 from bundler.errors import BundlerError, Cancelled
 from bundler.model import DocumentKind
-from bundler.progress import CancelToken
+from bundler.progress import CancelToken, TerminalProgress
 
 __all__ = ["main"]
 
@@ -116,27 +115,6 @@ def _emit(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-class _TerminalProgress:
-    """Progress on stderr when it is a terminal, at most 5 updates a second."""
-
-    def __init__(self) -> None:
-        self._tty = sys.stderr.isatty()
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int | None, message: str = "") -> None:
-        if not self._tty:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.2 and not (total and done >= total):
-            return
-        self._last = now
-        shown = f"{done}/{total}" if total else f"{done}"
-        sys.stderr.write(f"\r{message}: {shown}\x1b[K")
-        if total and done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def _cmd_import(args: argparse.Namespace) -> int:
     from bundler.ingest.pipeline import import_sources
     from bundler.store import CaseStore
@@ -144,7 +122,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     with CaseStore.open(args.case, create=True) as store:
         cancel = CancelToken()
         try:
-            report = import_sources(args.sources, store, progress=_TerminalProgress(), cancel=cancel)
+            report = import_sources(args.sources, store, progress=TerminalProgress(), cancel=cancel)
         except KeyboardInterrupt:  # pragma: no cover - interactive only
             cancel.cancel()
             raise
@@ -351,7 +329,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     with CaseStore.open(args.case) as store:
         try:
             report = export_package(store, args.out, fmt=fmt, passphrase=passphrase,
-                                    recipients=args.recipient or (), progress=_TerminalProgress(), cancel=cancel)
+                                    recipients=args.recipient or (), progress=TerminalProgress(), cancel=cancel)
         except NoSpace as e:
             print(f"records-bundler: {e.user_message}", file=sys.stderr)
             return EXIT_PROBLEM
@@ -386,7 +364,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from bundler.export.package import PackageWrongKey, verify_package
 
     try:
-        report = verify_package(args.file, progress=_TerminalProgress(), **_keys(args))
+        report = verify_package(args.file, progress=TerminalProgress(), **_keys(args))
     except PackageWrongKey as e:
         return _wrong_key(args, e)
     if args.json:
@@ -406,9 +384,9 @@ def _cmd_open(args: argparse.Namespace) -> int:
 
     try:
         if args.to is not None:
-            report = open_package(args.file, to=args.to, progress=_TerminalProgress(), **_keys(args))
+            report = open_package(args.file, to=args.to, progress=TerminalProgress(), **_keys(args))
         else:
-            report = open_package_as_case(args.file, case_dir=args.as_case, progress=_TerminalProgress(),
+            report = open_package_as_case(args.file, case_dir=args.as_case, progress=TerminalProgress(),
                                           **_keys(args))
     except PackageWrongKey as e:
         return _wrong_key(args, e)

@@ -6,12 +6,14 @@ nothing; the UI passes a callback that forwards to a queued Qt signal (see ``ui/
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from typing import Protocol
 
 from bundler.errors import Cancelled
 
-__all__ = ["NEVER", "NO_PROGRESS", "CancelToken", "Progress"]
+__all__ = ["NEVER", "NO_PROGRESS", "CancelToken", "Progress", "TerminalProgress"]
 
 
 class Progress(Protocol):
@@ -56,3 +58,25 @@ class _Never(CancelToken):
 
 
 NEVER: CancelToken = _Never()
+
+
+class TerminalProgress:
+    """Progress for the command line: on stderr when it is a terminal, at most 5 updates a
+    second ("Packaging 42%" when the total is known, else a count)."""
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None, message: str = "") -> None:
+        if not self._tty:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.2 and not (total and done >= total):
+            return
+        self._last = now
+        shown = f"{done * 100 // total}%" if total else f"{done}"
+        sys.stderr.write(f"\r{message} {shown}\x1b[K")
+        if total and done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()

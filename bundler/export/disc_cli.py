@@ -16,11 +16,11 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from bundler.errors import UsageError
+from bundler.progress import TerminalProgress
 
 __all__ = ["add_command", "run"]
 
@@ -44,27 +44,6 @@ def add_command(sub: Any) -> None:
     disc.add_argument("--burn", action="store_true", help="burn a CD or DVD, then read it back to check it")
     disc.add_argument("--device", metavar="DEV", help="the writer to burn with (default: the first one)")
     disc.add_argument("--json", action="store_true")
-
-
-class _Progress:
-    """Progress on stderr when it is a terminal, at most 5 updates a second."""
-
-    def __init__(self) -> None:
-        self._tty = sys.stderr.isatty()
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int | None, message: str = "") -> None:
-        if not self._tty:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.2 and not (total and done >= total):
-            return
-        self._last = now
-        shown = f"{done * 100 // total}%" if total else ""
-        sys.stderr.write(f"\r{message} {shown}\x1b[K")
-        if total and done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def _emit(data: Any) -> None:
@@ -104,7 +83,7 @@ def _write(args: argparse.Namespace) -> int:
     with CaseStore.open(args.case) as store:
         try:
             report = make_disc(store, args.out, iso=args.iso, with_web=args.with_web, media=args.media,
-                               progress=_Progress(), cancel=cancel)
+                               progress=TerminalProgress(), cancel=cancel)
         except KeyboardInterrupt:  # pragma: no cover - interactive only
             cancel.cancel()
             raise
@@ -145,13 +124,13 @@ def _burn(args: argparse.Namespace) -> int:
             image = args.out if args.out is not None else Path(tmp) / "disc.iso"
             try:
                 report = make_disc(store, image, iso=True, with_web=args.with_web, media=args.media,
-                                   progress=_Progress(), cancel=cancel)
+                                   progress=TerminalProgress(), cancel=cancel)
                 capacity = media_capacity(writer)
                 if capacity is not None and report.size_bytes > capacity:
                     raise DiscTooLarge(f"The records take {report.size_bytes / 1e6:.0f} MB but the disc in the "
                                        f"drive holds {capacity / 1e6:.0f} MB. Use a bigger disc, copy the disc "
                                        "folder to a USB stick, or send the encrypted package instead.")
-                burned = burn_image(image, writer, progress=_Progress(), cancel=cancel)
+                burned = burn_image(image, writer, progress=TerminalProgress(), cancel=cancel)
             except KeyboardInterrupt:  # pragma: no cover - interactive only
                 cancel.cancel()
                 raise

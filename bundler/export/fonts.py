@@ -29,13 +29,10 @@ them), so a page can be fitted by rule before anything is drawn (:func:`fit_sect
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 import logging
-import os
 import re
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -681,22 +678,7 @@ def display_names(names: Sequence[str]) -> tuple[str, ...]:
 
 def write_atomic(out: Path, data: bytes) -> None:
     """Write ``data`` to ``out``: a temporary file beside it, fsync, then rename onto it."""
-    out = Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=".records-bundler-", suffix=".partial", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(out.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+    from bundler.export.package import atomic_output
+
+    with atomic_output(Path(out)) as fh:
+        fh.write(data)

@@ -593,7 +593,7 @@ class _EarlySync(io.RawIOBase):
 
 
 @contextlib.contextmanager
-def _atomic_output(target: Path) -> Iterator[BinaryIO]:
+def atomic_output(target: Path) -> Iterator[BinaryIO]:
     """A private temporary file beside ``target``, renamed onto it only when the block ends
     without error (after fsync); removed otherwise. Its name says nothing about the case."""
     fd, tmp = tempfile.mkstemp(prefix=".records-bundler-", suffix=".partial", dir=target.parent)
@@ -729,7 +729,7 @@ def export_package(
     try:
         total = _write_package(plan, out, fmt, parsed, passphrase, work_factor, progress, cancel)
     except OSError as e:
-        # _atomic_output has removed the partial file. A full or failing disk is the user's to
+        # atomic_output has removed the partial file. A full or failing disk is the user's to
         # fix, not a crash: say which, in plain words (no paths, they may name the patient).
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
             raise NoSpace("The disk filled up while the package was being written; nothing was "
@@ -751,7 +751,7 @@ def export_package(
 def _write_package(plan: PackagePlan, out: Path, fmt: PackageFormat, parsed: Sequence[Any], passphrase: str | None,
                    work_factor: int, progress: Progress, cancel: CancelToken) -> int:
     """Write the container atomically at ``out``; the payload's byte count."""
-    with _atomic_output(out) as fh:
+    with atomic_output(out) as fh:
         if fmt is PackageFormat.AGE:
             stream = _InnerZipStream(plan, progress=progress, cancel=cancel)
             with contextlib.closing(_EarlySync(fh)) as synced:
@@ -841,7 +841,7 @@ def _write_readme_first(out: Path) -> Path | None:
     try:
         if target.exists() and target.read_bytes() == data:
             return target
-        with _atomic_output(target) as fh:
+        with atomic_output(target) as fh:
             fh.write(data)
         os.chmod(target, 0o644)
     except OSError:

@@ -55,6 +55,7 @@ from bundler.export.layout import (
     manifest_bytes,
     plan_package,
 )
+from bundler.export.package import atomic_output
 from bundler.progress import NEVER, NO_PROGRESS, CancelToken, Progress
 from bundler.store import CaseStore
 
@@ -631,22 +632,6 @@ class _Prefixed(io.RawIOBase):
         super().close()
 
 
-@contextlib.contextmanager
-def _atomic_file(target: Path) -> Iterator[BinaryIO]:
-    fd, tmp = tempfile.mkstemp(prefix=".records-bundler-", suffix=".partial", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
-
-
 def _write_iso(plan: DiscPlan, out: Path, progress: Progress, cancel: CancelToken) -> None:
     import pycdlib
     from pycdlib import utils as cdutils
@@ -687,7 +672,7 @@ def _write_iso(plan: DiscPlan, out: Path, progress: Progress, cancel: CancelToke
             cancel.raise_if_cancelled()
             progress(done, total, "Writing the disc image")
 
-        with _atomic_file(out) as fh:
+        with atomic_output(out) as fh:
             iso.write_fp(fh, blocksize=1 << 20, progress_cb=report)
     finally:
         with contextlib.suppress(Exception):

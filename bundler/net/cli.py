@@ -137,9 +137,9 @@ def _emit(data: Any) -> None:
 
 
 def _progress() -> Any:
-    from bundler.cli import _TerminalProgress
+    from bundler.progress import TerminalProgress
 
-    return _TerminalProgress()
+    return TerminalProgress()
 
 
 def _our_ae(args: argparse.Namespace) -> str:
