@@ -9,6 +9,7 @@ document on stdout.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -70,13 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     drives = sub.add_parser("drives", help="list mounted CD/DVD drives")
     drives.add_argument("--json", action="store_true")
-    _add_checklist_commands(sub)
+    _add_module_commands(sub, "bundler.checklist_cli")
     _add_package_commands(sub)
-    _add_network_commands(sub)
-    _add_disc_command(sub)
-    _add_pdf_commands(sub)
-    _add_explain_command(sub)
-    _add_fsck_command(sub)
+    for module in _MODULE_COMMANDS:
+        if module != "bundler.checklist_cli":
+            _add_module_commands(sub, module)
     return p
 
 
@@ -461,112 +460,32 @@ _COMMANDS = {
 _COMMANDS.update(_PACKAGE_COMMANDS)
 
 
-# ------------------------------------------------------ intake, timeline, check (bundler/checklist_cli.py)
+# ------------------------------------------------------------- commands that live in their own module
+# Each module has ``add_commands(sub)`` (or ``add_command``) and ``run(args)``; it is imported
+# only when the parser is built, and the heavy libraries it needs only when a command runs.
+
+_MODULE_COMMANDS: dict[str, tuple[str, ...]] = {
+    "bundler.checklist_cli": ("intake", "timeline", "check"),
+    "bundler.net.cli": ("pacs", "receive"),
+    "bundler.export.disc_cli": ("disc",),
+    "bundler.export.pdf_cli": ("summary", "letter"),
+    "bundler.explain_cli": ("explain",),
+    "bundler.fsck_cli": ("fsck",),
+}
 
 
-def _add_checklist_commands(sub: Any) -> None:
-    from bundler.checklist_cli import add_commands
-
-    add_commands(sub)
-
-
-def _cmd_checklist(args: argparse.Namespace) -> int:
-    from bundler.checklist_cli import run
-
-    return run(args)
+def _add_module_commands(sub: Any, module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    (getattr(module, "add_commands", None) or module.add_command)(sub)
 
 
-_COMMANDS.update({"intake": _cmd_checklist, "timeline": _cmd_checklist, "check": _cmd_checklist})
+def _run_module_command(args: argparse.Namespace) -> int:
+    module = next(m for m, names in _MODULE_COMMANDS.items() if args.command in names)
+    result: int = importlib.import_module(module).run(args)
+    return result
 
 
-# ------------------------------------------------------------------ DICOM network: pacs, receive (bundler/net/cli.py)
-
-
-def _add_network_commands(sub: Any) -> None:
-    from bundler.net.cli import add_commands
-
-    add_commands(sub)
-
-
-def _cmd_network(args: argparse.Namespace) -> int:
-    from bundler.net.cli import run
-
-    return run(args)
-
-
-_COMMANDS.update({"pacs": _cmd_network, "receive": _cmd_network})
-
-
-# ------------------------------------------------------------------ patient disc: disc (bundler/export/disc_cli.py)
-
-
-def _add_disc_command(sub: Any) -> None:
-    from bundler.export.disc_cli import add_command
-
-    add_command(sub)
-
-
-def _cmd_disc(args: argparse.Namespace) -> int:
-    from bundler.export.disc_cli import run
-
-    return run(args)
-
-
-_COMMANDS.update({"disc": _cmd_disc})
-
-
-# ------------------------------------------------------------------ PDFs: summary, letter (bundler/export/pdf_cli.py)
-
-
-def _add_pdf_commands(sub: Any) -> None:
-    from bundler.export.pdf_cli import add_commands
-
-    add_commands(sub)
-
-
-def _cmd_pdf(args: argparse.Namespace) -> int:
-    from bundler.export.pdf_cli import run
-
-    return run(args)
-
-
-_COMMANDS.update({"summary": _cmd_pdf, "letter": _cmd_pdf})
-
-
-# ------------------------------------------------------------------ plain-language help: explain (bundler/explain_cli.py)
-
-
-def _add_explain_command(sub: Any) -> None:
-    from bundler.explain_cli import add_command
-
-    add_command(sub)
-
-
-def _cmd_explain(args: argparse.Namespace) -> int:
-    from bundler.explain_cli import run
-
-    return run(args)
-
-
-_COMMANDS.update({"explain": _cmd_explain})
-
-
-# ------------------------------------------------------------------ checking a case: fsck (bundler/fsck_cli.py)
-
-
-def _add_fsck_command(sub: Any) -> None:
-    from bundler.fsck_cli import add_command
-
-    add_command(sub)
-
-
-def _cmd_fsck(args: argparse.Namespace) -> int:
-    from bundler.fsck_cli import run
-
-    return run(args)
-
-
-_COMMANDS.update({"fsck": _cmd_fsck})
+_COMMANDS.update({name: _run_module_command for names in _MODULE_COMMANDS.values() for name in names})
 
 
 if __name__ == "__main__":  # pragma: no cover
