@@ -282,8 +282,11 @@ def test_echo_says_why_it_failed(orthanc: Orthanc, orthanc_tls: Orthanc, pki: di
     # plain TCP towards a TLS node
     assert code(orthanc_tls.node(tls=False)) in ("net_aborted", "net_timeout")
     # the CLI prints the plain message, no traceback
+    # (Orthanc answers a wrong AE title with a rejection, or under load by closing the connection:
+    # the reason codes are checked above; here the CLI's one plain line.)
     r = _cli("pacs", "echo", "--node", f"NOTORTHANC@{LOOPBACK}:{orthanc.dicom_port}", "--plain")
-    assert r.returncode == 2 and "AE title" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "AE title" in r.stderr or "closed the connection" in r.stderr, r.stderr
 
 
 # ---------------------------------------------------------------------------------- send
