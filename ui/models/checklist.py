@@ -3,12 +3,11 @@ and details as child rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
-    QAbstractItemModel,
     QCoreApplication,
     QModelIndex,
     QObject,
@@ -17,6 +16,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
+from ui.models.tree import TreeModel, TreeNode
 from bundler.model import CompletenessReport, ItemResult, ItemStatus, Requirement
 
 __all__ = ["GROUPS", "ChecklistModel", "ItemRole", "RefRole", "RowKindRole", "status_icon"]
@@ -62,23 +62,12 @@ def status_icon(status: ItemStatus, size: int = 14) -> QIcon:
 
 
 @dataclass(eq=False)
-class _Node:
+class _Node(TreeNode):
     kind: str
     cells: tuple[str, str]
     item: ItemResult | None = None
     ref: str = ""
     status: ItemStatus | None = None
-    parent: _Node | None = None
-    children: list[_Node] = field(default_factory=list)
-
-    def add(self, child: _Node) -> _Node:
-        child.parent = self
-        self.children.append(child)
-        return child
-
-    @property
-    def row(self) -> int:
-        return self.parent.children.index(self) if self.parent is not None else 0
 
 
 def requirement_text(requirement: Requirement) -> str:
@@ -86,7 +75,7 @@ def requirement_text(requirement: Requirement) -> str:
             Requirement.NOT_REQUIRED: _t("Not needed")}[requirement]
 
 
-class ChecklistModel(QAbstractItemModel):
+class ChecklistModel(TreeModel):
     HEADERS: Final = (QT_TRANSLATE_NOOP("Checklist", "Item"), QT_TRANSLATE_NOOP("Checklist", "How important"))
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -130,35 +119,6 @@ class ChecklistModel(QAbstractItemModel):
         return [c.item for c in self._node(index).children if c.item is not None]
 
     # -- QAbstractItemModel ---------------------------------------------------------------------
-
-    def _node(self, index: QModelIndex | QPersistentModelIndex) -> _Node:
-        if index.isValid():
-            node = index.internalPointer()
-            assert isinstance(node, _Node)
-            return node
-        return self._root
-
-    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
-        node = self._node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < len(self.HEADERS):
-            return self.createIndex(row, column, node.children[row])
-        return QModelIndex()
-
-    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
-        if not index.isValid():
-            return QModelIndex()
-        parent = self._node(index).parent
-        if parent is None or parent is self._root:
-            return QModelIndex()
-        return self.createIndex(parent.row, 0, parent)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self._node(parent).children)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return len(self.HEADERS)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

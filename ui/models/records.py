@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractItemModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from bundler.model import Document, Series, Study
+from ui.models.tree import TreeModel, TreeNode
 from ui.text import (
     display_name,
     document_kind_text,
@@ -35,26 +36,15 @@ def _t(text: str) -> str:
 
 
 @dataclass(eq=False)
-class _Node:
+class _Node(TreeNode):
     cells: tuple[str, ...]
     sort: tuple[Any, ...] = ()
     obj: Study | Series | Document | None = None
     tooltip: str = ""
     bold: bool = False
-    parent: _Node | None = None
-    children: list[_Node] = field(default_factory=list)
-
-    def add(self, child: _Node) -> _Node:
-        child.parent = self
-        self.children.append(child)
-        return child
-
-    @property
-    def row(self) -> int:
-        return self.parent.children.index(self) if self.parent is not None else 0
 
 
-class RecordsModel(QAbstractItemModel):
+class RecordsModel(TreeModel):
     """Studies → series, then documents, as two groups. Read-only; rebuilt by :meth:`set_records`."""
 
     HEADERS: Final = (QT_TRANSLATE_NOOP("RecordsModel", "Record"), QT_TRANSLATE_NOOP("RecordsModel", "Date"),
@@ -135,39 +125,6 @@ class RecordsModel(QAbstractItemModel):
         )
 
     # -- QAbstractItemModel ---------------------------------------------------------------------
-
-    def _node(self, index: QModelIndex | QPersistentModelIndex) -> _Node:
-        if index.isValid():
-            node = index.internalPointer()
-            assert isinstance(node, _Node)
-            return node
-        return self._root
-
-    def index(
-        self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()
-    ) -> QModelIndex:
-        node = self._node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < len(self.HEADERS):
-            return self.createIndex(row, column, node.children[row])
-        return QModelIndex()
-
-    def parent(  # type: ignore[override]
-        self, index: QModelIndex | QPersistentModelIndex = QModelIndex()
-    ) -> QModelIndex:
-        if not index.isValid():
-            return QModelIndex()
-        parent = self._node(index).parent
-        if parent is None or parent is self._root:
-            return QModelIndex()
-        return self.createIndex(parent.row, 0, parent)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self._node(parent).children)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return len(self.HEADERS)
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
