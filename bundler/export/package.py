@@ -592,17 +592,68 @@ class _EarlySync(io.RawIOBase):
 # --------------------------------------------------------------------------------------------
 
 
+_PARTIAL_PREFIX: Final = ".records-bundler-"
+_PARTIAL_SUFFIX: Final = ".partial"
+
+
+def _hold(fd: int) -> bool:
+    """Take the exclusive lock that marks a partial file as being written; False when another
+    process holds it. Without ``flock`` (Windows) an open file cannot be removed anyway."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_partials(folder: Path) -> int:
+    """Remove the partial files that an export killed mid-way (power cut, kill -9) left in
+    ``folder``: only ours (by name), and only those no running export holds locked. The
+    number removed. Each is encrypted, but it is a useless, possibly large, file."""
+    removed = 0
+    with contextlib.suppress(OSError):
+        candidates = [p for p in folder.iterdir()
+                      if p.name.startswith(_PARTIAL_PREFIX) and p.name.endswith(_PARTIAL_SUFFIX)]
+        for path in candidates:
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError:
+                continue
+            try:
+                if _hold(fd) and path.is_file():
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    if removed:
+        log.info("removed %d partial file(s) left by an interrupted export", removed)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_output(target: Path) -> Iterator[BinaryIO]:
     """A private temporary file beside ``target``, renamed onto it only when the block ends
-    without error (after fsync); removed otherwise. Its name says nothing about the case."""
-    fd, tmp = tempfile.mkstemp(prefix=".records-bundler-", suffix=".partial", dir=target.parent)
+    without error (after fsync); removed otherwise. Its name says nothing about the case.
+    It is locked while written, so that a later export can tell (and remove) one left behind
+    by a process that was killed (``remove_stale_partials``)."""
+    remove_stale_partials(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_PARTIAL_PREFIX, suffix=_PARTIAL_SUFFIX, dir=target.parent)
+    _hold(fd)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+            if os.name == "posix":  # renamed while still locked: no moment when it looks stale
+                os.replace(tmp, target)
+        if os.name != "posix":  # Windows renames only a closed file
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -720,6 +771,7 @@ def export_package(
     if not plan.instances and not plan.documents:
         raise UsageError("This case holds no records to export yet.")
     needed = int(plan.payload_bytes * 1.1) + 512 * (len(plan.files) + 1) + MIB
+    remove_stale_partials(out.parent)  # before counting: a killed export's leftover is space
     free = shutil.disk_usage(out.parent).free
     if free < needed:
         raise NoSpace(f"There is not enough free space for the package: it needs about "

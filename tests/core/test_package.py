@@ -17,6 +17,8 @@ import re
 import shutil
 import sqlite3
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -623,6 +625,32 @@ def test_existing_package_is_replaced(small_case: Path, tmp_path: Path) -> None:
     target.write_bytes(b"old")
     _export(small_case, target, "age", passphrase=PASS)
     assert verify_package(target, passphrase=PASS).ok
+
+
+def test_partial_left_by_a_killed_export_is_removed_by_the_next(small_case: Path, tmp_path: Path) -> None:
+    """A kill -9 leaves the encrypted partial file behind; the next export into that folder
+    removes it, but never one that a running export (another process) is still writing."""
+    stale = tmp_path / ".records-bundler-k1ll3d.partial"
+    stale.write_bytes(os.urandom(4096))
+    busy = tmp_path / ".records-bundler-wr1t1ng.partial"
+    busy.write_bytes(b"")
+    others = [tmp_path / "notes.partial", tmp_path / ".records-bundler-settings.txt"]
+    for other in others:
+        other.write_text("not ours")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'ab'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(120)", str(busy)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
+        _export(small_case, tmp_path / "p.age", "age", passphrase=PASS)
+        assert not stale.exists()
+        assert busy.exists() and all(other.exists() for other in others)
+    finally:
+        writer.kill()
+        writer.wait()
+    _export(small_case, tmp_path / "q.zip", "zip", passphrase=PASS)  # its writer has gone now
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.age", "q.zip", "README-FIRST.TXT"] + [o.name for o in others])
 
 
 def test_argument_errors(small_case: Path, tmp_path: Path, identity: age.Identity) -> None:

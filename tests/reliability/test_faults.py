@@ -142,6 +142,8 @@ def test_kill_9_during_export(full_import: dict[str, Any], tmp_path: Path) -> No
     for leftover in out_dir.glob(".records-bundler-*"):  # a killed process cannot remove its partial file
         assert stat.S_IMODE(leftover.stat().st_mode) == 0o600
         assert PASSPHRASE.encode() not in leftover.read_bytes()
+    cli("export", "--case", case, "--out", out_dir / "after.age", "--passphrase-file", secret)
+    assert not list(out_dir.glob(".records-bundler-*"))  # the next export removed what a kill left
     assert tree_digest(case / "blobs") == blobs  # export only reads the case
     assert cli_json("fsck", "--case", case)["ok"]
     print("kill -9 during export (format, killed, target exists):", outcomes)
