@@ -26,7 +26,7 @@ EXIT_OK, EXIT_PROBLEM = 0, 1
 def add_commands(sub: Any) -> None:
     intake = sub.add_parser("intake", help="load the patient's own part (concern, questions, symptoms...) "
                                            "from a TOML or JSON file, or print it")
-    intake.add_argument("--case", required=True, type=Path, metavar="DIR")
+    intake.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
     intake.add_argument("file", nargs="?", type=Path, metavar="FILE",
                         help="intake file (.toml or .json; see docs/intake-format.md)")
     intake.add_argument("--replace", action="store_true",
@@ -34,16 +34,16 @@ def add_commands(sub: Any) -> None:
     intake.add_argument("--json", action="store_true", help="print the intake as JSON")
 
     timeline = sub.add_parser("timeline", help="one chronology of studies, documents, medicines and symptoms")
-    timeline.add_argument("--case", required=True, type=Path, metavar="DIR")
-    timeline.add_argument("--json", action="store_true")
+    timeline.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
+    timeline.add_argument("--json", action="store_true", help="print the result as one JSON document")
     timeline.add_argument("--lang", choices=("en", "es"), default="en", help="language of written dates")
 
     check = sub.add_parser("check", help="what is present, missing or needs attention for a second opinion")
-    check.add_argument("--case", required=True, type=Path, metavar="DIR")
+    check.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
     check.add_argument("--profile", default="general", metavar="NAME",
                        help="checklist profile: general, imaging_second_read, oncology, surgical, front_desk, "
                             "a clinic's own, or a .toml file")
-    check.add_argument("--json", action="store_true")
+    check.add_argument("--json", action="store_true", help="print the result as one JSON document")
     check.add_argument("--lang", choices=("en", "es"), default="en", help="language of the texts")
 
 

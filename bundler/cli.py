@@ -46,15 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     imp = sub.add_parser("import", help="import discs, folders, DICOMDIRs, ISO or ZIP files into a case")
-    imp.add_argument("sources", nargs="+", type=Path, metavar="SRC")
+    imp.add_argument("sources", nargs="+", type=Path, metavar="SRC",
+                     help="CD/DVD drive folders, folders, DICOMDIR, ISO or ZIP files, documents")
     imp.add_argument("--case", required=True, type=Path, metavar="DIR", help="case folder (created if absent)")
     imp.add_argument("--json", action="store_true", help="print the import summary as JSON")
 
     def read_command(name: str, help: str) -> argparse.ArgumentParser:
         """A command that reads a case and can print JSON."""
         cmd: argparse.ArgumentParser = sub.add_parser(name, help=help)
-        cmd.add_argument("--case", required=True, type=Path, metavar="DIR")
-        cmd.add_argument("--json", action="store_true")
+        cmd.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
+        cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
         return cmd
 
     read_command("show", "what a case holds: patients, studies, documents")
@@ -62,15 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     read_command("meds", "one medication list from every record, without duplicates")
     read_command("allergies", "one allergy list from every record")
     relabel = read_command("relabel", "say what a document is (kept when it is imported again)")
-    relabel.add_argument("doc_id", metavar="DOC_ID")
-    relabel.add_argument("kind", metavar="KIND", choices=[k.value for k in DocumentKind])
+    relabel.add_argument("doc_id", metavar="DOC_ID", help="the document's id, as `show` lists it")
+    relabel.add_argument("kind", metavar="KIND", choices=[k.value for k in DocumentKind],
+                         help="the document's kind")
 
     demo = sub.add_parser("demo", help="write a synthetic demo patient's CD and documents")
-    demo.add_argument("out", type=Path, metavar="OUTDIR")
-    demo.add_argument("--json", action="store_true")
+    demo.add_argument("out", type=Path, metavar="OUTDIR", help="folder to write the demo CD and documents into")
+    demo.add_argument("--json", action="store_true", help="print the result as one JSON document")
 
     drives = sub.add_parser("drives", help="list mounted CD/DVD drives")
-    drives.add_argument("--json", action="store_true")
+    drives.add_argument("--json", action="store_true", help="print the result as one JSON document")
     _add_module_commands(sub, "bundler.checklist_cli")
     _add_package_commands(sub)
     for module in _MODULE_COMMANDS:
@@ -261,18 +263,18 @@ def _cmd_drives(args: argparse.Namespace) -> int:
 
 def _add_package_commands(sub: Any) -> None:
     ex = sub.add_parser("export", help="export the case as an encrypted package (.age or AES-256 .zip)")
-    ex.add_argument("--case", required=True, type=Path, metavar="DIR")
-    ex.add_argument("--out", required=True, type=Path, metavar="FILE")
+    ex.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
+    ex.add_argument("--out", required=True, type=Path, metavar="FILE", help="the package to write (.age or .zip)")
     key = ex.add_mutually_exclusive_group(required=True)
     key.add_argument("--passphrase-file", type=Path, metavar="F", help="its first line is the passphrase")
     key.add_argument("--recipient", action="append", metavar="AGE1...", help="a reviewer's age public key "
                      "(repeatable; age format only)")
     ex.add_argument("--format", choices=["age", "zip"], help="container (default: zip for a .zip name, else age)")
-    ex.add_argument("--json", action="store_true")
+    ex.add_argument("--json", action="store_true", help="print the result as one JSON document")
     for name, text in (("verify", "check a package end to end: container and every manifest checksum"),
                        ("open", "decrypt and verify a package; publish the folder only if it is intact")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("file", type=Path, metavar="FILE")
+        cmd.add_argument("file", type=Path, metavar="FILE", help="the package (.age or .zip)")
         key = cmd.add_mutually_exclusive_group(required=True)
         key.add_argument("--passphrase-file", type=Path, metavar="F", help="its first line is the passphrase")
         key.add_argument("--identity", type=Path, metavar="F", help="an age identity file (AGE-SECRET-KEY-1...)")
@@ -280,12 +282,12 @@ def _add_package_commands(sub: Any) -> None:
             dest = cmd.add_mutually_exclusive_group(required=True)
             dest.add_argument("--to", type=Path, metavar="DIR", help="a new folder for the files")
             dest.add_argument("--as-case", type=Path, metavar="DIR", help="import as a new read-only case")
-        cmd.add_argument("--json", action="store_true")
+        cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
     kg = sub.add_parser("keygen", help="make an age key pair for a reviewer (prints the public key)")
     kg.add_argument("--out", required=True, type=Path, metavar="FILE", help="the secret key file (must not exist)")
-    kg.add_argument("--json", action="store_true")
+    kg.add_argument("--json", action="store_true", help="print the result as one JSON document")
     pw = sub.add_parser("passphrase", help="print a generated passphrase (7 words, about 90 bits)")
-    pw.add_argument("--json", action="store_true")
+    pw.add_argument("--json", action="store_true", help="print the result as one JSON document")
 
 
 def _read_passphrase(path: Path) -> str:

@@ -57,10 +57,10 @@ def add_command(sub: Any) -> None:
     """Add ``explain`` to the top-level subparsers."""
     cmd: argparse.ArgumentParser = sub.add_parser(
         "explain", help="a document's words and uncertain wording in plain language (English or Spanish)")
-    cmd.add_argument("--case", required=True, type=Path, metavar="DIR")
-    cmd.add_argument("doc_id", metavar="DOC_ID")
+    cmd.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
+    cmd.add_argument("doc_id", metavar="DOC_ID", help="the document's id, as `show` lists it")
     cmd.add_argument("--lang", choices=["en", "es"], default="en", help="language of the explanations")
-    cmd.add_argument("--json", action="store_true")
+    cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
 
 
 def run(args: argparse.Namespace) -> int:

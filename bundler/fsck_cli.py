@@ -33,11 +33,11 @@ def add_command(sub: Any) -> None:
     """Add ``fsck`` to the top-level subparsers."""
     cmd: argparse.ArgumentParser = sub.add_parser(
         "fsck", help="check every stored file of a case against its checksum, and the index against the files")
-    cmd.add_argument("--case", required=True, type=Path, metavar="DIR")
+    cmd.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
     cmd.add_argument("--repair", action="store_true",
                      help="move bad stored files to the case's quarantine folder and drop their index rows "
                           "(import the media again to restore them)")
-    cmd.add_argument("--json", action="store_true")
+    cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
 
 
 def run(args: argparse.Namespace) -> int:

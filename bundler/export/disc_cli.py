@@ -32,7 +32,7 @@ def add_command(sub: Any) -> None:
     """Add ``disc`` to the top-level subparsers."""
     disc = sub.add_parser("disc", help="make a patient disc (IHE PDI): a folder for a USB stick, an ISO "
                                        "image, or burn a CD/DVD")
-    disc.add_argument("--case", required=True, type=Path, metavar="DIR")
+    disc.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
     disc.add_argument("--out", type=Path, metavar="PATH",
                       help="a new folder (for a USB stick, or to burn with another program); with --iso "
                            "or --burn, the image file")
@@ -43,7 +43,7 @@ def add_command(sub: Any) -> None:
                       help="the disc it is for: refuse, saying so, if the records do not fit")
     disc.add_argument("--burn", action="store_true", help="burn a CD or DVD, then read it back to check it")
     disc.add_argument("--device", metavar="DEV", help="the writer to burn with (default: the first one)")
-    disc.add_argument("--json", action="store_true")
+    disc.add_argument("--json", action="store_true", help="print the result as one JSON document")
 
 
 def _emit(data: Any) -> None:

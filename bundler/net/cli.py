@@ -48,7 +48,7 @@ def _node_options(p: argparse.ArgumentParser, *, json: bool = True) -> None:
     p.add_argument("--ae-title", metavar="T", help="our AE title (default: the saved one, else RECBUNDLER)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait for an answer")
     if json:
-        p.add_argument("--json", action="store_true")
+        p.add_argument("--json", action="store_true", help="print the result as one JSON document")
 
 
 def add_commands(sub: Any) -> None:
@@ -61,32 +61,34 @@ def add_commands(sub: Any) -> None:
 
     find = psub.add_parser("find", help="search a node for patients or studies (C-FIND)")
     _node_options(find)
-    find.add_argument("--level", choices=["patient", "study"], default="study")
+    find.add_argument("--level", choices=["patient", "study"], default="study", help="query level")
     find.add_argument("--name", default="", help="patient name, DICOM style (Family^Given); * and ? match")
-    find.add_argument("--patient-id", default="")
-    find.add_argument("--birth-date", default="", metavar="YYYYMMDD")
+    find.add_argument("--patient-id", default="", help="match this patient ID")
+    find.add_argument("--birth-date", default="", metavar="YYYYMMDD", help="match this birth date")
     find.add_argument("--date", default="", metavar="FROM-TO", help="study date or range: YYYYMMDD[-YYYYMMDD]")
     find.add_argument("--modality", default="", help="e.g. CT, MR")
-    find.add_argument("--accession", default="")
+    find.add_argument("--accession", default="", help="match this accession number")
     find.add_argument("--limit", type=int, default=500, help="at most this many matches")
 
     ret = psub.add_parser("retrieve", help="bring studies from a node into the case (C-GET or C-MOVE)")
     _node_options(ret)
     ret.add_argument("--case", required=True, type=Path, metavar="DIR", help="case folder (created if absent)")
     ret.add_argument("--study", action="append", required=True, metavar="UID", help="Study Instance UID (repeatable)")
-    ret.add_argument("--method", choices=["get", "move"], default="get")
+    ret.add_argument("--method", choices=["get", "move"], default="get", help="C-GET, or C-MOVE to our own listener")
     ret.add_argument("--move-port", type=int, metavar="N", help="C-MOVE: the port the node sends to (our SCP)")
     ret.add_argument("--listen", default="0.0.0.0", metavar="ADDR", help="C-MOVE: the address our SCP listens on")
 
     send = psub.add_parser("send", help="send the case (or chosen studies) to a node (C-STORE)")
     _node_options(send)
-    send.add_argument("--case", required=True, type=Path, metavar="DIR")
+    send.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
     send.add_argument("--study", action="append", metavar="UID", help="only this study (repeatable)")
     send.add_argument("--local-id", metavar="ID", help="reconcile: the patient's ID at the node")
     send.add_argument("--local-issuer", default="", metavar="I", help="reconcile: the issuer of that ID")
     send.add_argument("--local-name", default="", metavar="N", help="reconcile: name as Family^Given")
-    send.add_argument("--local-birth-date", default="", metavar="YYYYMMDD")
-    send.add_argument("--local-sex", default="", choices=["", "M", "F", "O"])
+    send.add_argument("--local-birth-date", default="", metavar="YYYYMMDD",
+                      help="the birth date the receiving site has for the patient")
+    send.add_argument("--local-sex", default="", choices=["", "M", "F", "O"],
+                      help="the sex the receiving site has for the patient")
     send.add_argument("--lookup-local", action="store_true",
                       help="reconcile: fill name, birth date and sex from the node's record of --local-id")
     send.add_argument("--resend", action="store_true", help="send everything again, even what the node confirmed")
@@ -94,18 +96,18 @@ def add_commands(sub: Any) -> None:
     nodes = psub.add_parser("nodes", help="saved DICOM nodes")
     nsub = nodes.add_subparsers(dest="nodes_command", required=True, parser_class=type(pacs))
     nlist = nsub.add_parser("list", help="list saved nodes")
-    nlist.add_argument("--json", action="store_true")
+    nlist.add_argument("--json", action="store_true", help="print the result as one JSON document")
     nadd = nsub.add_parser("add", help="save a node under a name")
-    nadd.add_argument("name", metavar="NAME")
+    nadd.add_argument("name", metavar="NAME", help="a short name for the node")
     _node_options(nadd, json=False)
     nrm = nsub.add_parser("remove", help="forget a saved node")
-    nrm.add_argument("name", metavar="NAME")
+    nrm.add_argument("name", metavar="NAME", help="the node's name")
     nae = nsub.add_parser("ae-title", help="set our own AE title")
-    nae.add_argument("title", metavar="T")
+    nae.add_argument("title", metavar="T", help="our AE title (up to 16 characters)")
 
     rcv = sub.add_parser("receive", help="receive studies pushed by other DICOM nodes into a case (Storage SCP)")
     rcv.add_argument("--case", required=True, type=Path, metavar="DIR", help="case folder (created if absent)")
-    rcv.add_argument("--port", required=True, type=int, metavar="N")
+    rcv.add_argument("--port", required=True, type=int, metavar="N", help="TCP port to listen on")
     rcv.add_argument("--ae-title", metavar="T", help="our AE title (default: the saved one, else RECBUNDLER)")
     rcv.add_argument("--allow", action="append", required=True, metavar="AE@HOST",
                      help="a sender allowed to push (calling AE title at its host; repeatable)")
@@ -114,9 +116,10 @@ def add_commands(sub: Any) -> None:
     rcv.add_argument("--tls-key", type=Path, metavar="F", help="its private key (PEM)")
     rcv.add_argument("--tls-ca", type=Path, metavar="F", help="senders must show a certificate signed by these")
     rcv.add_argument("--plain", action="store_true", help="plain TCP without TLS (only on a network you trust)")
-    rcv.add_argument("--max-associations", type=int, default=8, metavar="N")
+    rcv.add_argument("--max-associations", type=int, default=8, metavar="N",
+                     help="most senders at once")
     rcv.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
-    rcv.add_argument("--json", action="store_true")
+    rcv.add_argument("--json", action="store_true", help="print the result as one JSON document")
 
 
 def run(args: argparse.Namespace) -> int:
