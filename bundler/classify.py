@@ -436,6 +436,14 @@ def _values(head: str, labels: Iterable[str]) -> list[tuple[str, str]]:
 
 _NAME_STOP = re.compile(r"\s+(?:age|edad|sex|sexo|gender|dob|mrn|born|id|ssn)\b.*$", re.IGNORECASE)
 _NOT_A_NAME = frozenset({"n/a", "na", "unknown", "none", "desconocido", "anonymous", "anonimo"})
+# Words of form labels, not of names: a "Patient" label in a laid-out form is often followed by
+# the next field's label ("Specimen Number", "Actual Result", "Dates") rather than a name.
+_LABEL_WORDS = frozenset({
+    "name", "names", "number", "date", "dates", "time", "id", "result", "results", "address",
+    "phone", "telephone", "account", "specimen", "control", "volume", "actual", "reference", "range",
+    "status", "type", "code", "value", "units", "test", "order", "ordered", "collected", "received",
+    "reported", "cc", "nombre", "apellidos", "numero", "fecha", "resultado", "direccion", "telefono",
+})
 
 
 def _clean_name(value: str) -> str:
@@ -444,6 +452,8 @@ def _clean_name(value: str) -> str:
     if not value or len(value) > 80 or len(value.split()) > 8 or any(ch.isdigit() for ch in value):
         return ""
     if _fold(value) in _NOT_A_NAME or not any(ch.isalpha() for ch in value) or "__" in value:
+        return ""
+    if any(word in _LABEL_WORDS for word in re.split(r"[^\w]+", _fold(value)) if word):
         return ""
     return value
 

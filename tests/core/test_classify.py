@@ -213,6 +213,10 @@ def test_headings_must_be_headings() -> None:
         ("DOB 04/03/1970   MRN LUH-1", PersonIdentity("", "1970-04-03", "LUH-1")),
         ("Patient tolerated the procedure well.\nPatient: ________", PersonIdentity()),
         ("Patient Name: N/A\nName: Roger McBee", PersonIdentity("Roger McBee")),
+        # A laid-out form: the next field's label is not the patient's name.
+        ("   Specimen Number        Patient ID\n      Patient Last Name\n   Patient First Name", PersonIdentity()),
+        ("Patient\nActual Result\nName: Dates", PersonIdentity()),
+        ("Patient: No, Min-jun\nPatient Name: Test Result", PersonIdentity("No, Min-jun")),
     ],
 )
 def test_find_identity(text: str, expected: PersonIdentity) -> None:
