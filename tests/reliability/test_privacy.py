@@ -29,6 +29,10 @@ MARKERS = ("zqxmarkerfam", "zqxmarkergiv", "zqxid4417", "19230517", "1923-05-17"
            "zqxrefdoc", "muñoz", "šimková", "simkova", "luh-4471203", "19620823", "1962-08-23")
 
 
+WRONG_PASSPHRASE = "not the passphrase at all, sorry"
+SECRETS = (PASSPHRASE, WRONG_PASSPHRASE)
+
+
 def _leaks(text: str | bytes) -> list[str]:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
@@ -121,6 +125,12 @@ class _Env:
         assert not _leaks(w.stderr), (argv, _leaks(w.stderr))
         for line in w.cmdlines:
             assert not _leaks(line), (argv, line)
+        # The passphrase is read from its file and then lives only in memory: never in output,
+        # a child's arguments, or any file written while the command ran.
+        for secret in SECRETS:
+            assert secret not in w.stdout and secret not in w.stderr, argv
+            assert not any(secret.encode() in line for line in w.cmdlines), argv
+            assert not any(secret.encode() in data for data in w.contents.values()), argv
         for p in w.paths:
             assert not _leaks(p.name), (argv, p)  # no marker in any temporary or output name
         for p, mode in w.dir_modes.items():
@@ -162,7 +172,7 @@ def test_no_marker_leaks_from_import_check_timeline_export_and_open(marked: Path
 
     # A failure: the wrong passphrase leaves no temporary folder anywhere.
     wrong = tmp_path / "wrong.txt"
-    wrong.write_text("not the passphrase at all, sorry\n", encoding="utf-8")
+    wrong.write_text(WRONG_PASSPHRASE + "\n", encoding="utf-8")
     e.run("open", e.out / "package.age", "--passphrase-file", wrong, "--to", tmp_path / "opened2", expect=2)
     assert not (tmp_path / "opened2").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".records-bundler")]
@@ -172,7 +182,13 @@ def test_no_marker_leaks_from_import_check_timeline_export_and_open(marked: Path
     for p in _everything_under(e.out) + _everything_under(e.home):
         assert not _leaks(p.read_bytes()), p
         assert not _leaks(p.name), p
-    assert PASSPHRASE.encode() not in b"".join(p.read_bytes() for p in _everything_under(e.out))
+    # Nor the passphrases (the right one and the wrong one), anywhere the app writes: the
+    # case store (its index and journal included), the user folder, the packages.
+    written = b"".join(p.read_bytes() for p in _everything_under(e.out) + _everything_under(e.home)
+                       + _everything_under(e.case))
+    assert _leaks(written)  # the search does see the case store's own bytes
+    for secret in SECRETS:
+        assert secret.encode() not in written
 
 
 def test_a_cancelled_import_leaves_no_temporary_files(marked: Path, tmp_path: Path) -> None:
