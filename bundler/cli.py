@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bundler import __version__
-from bundler.errors import BundlerError, Cancelled
+from bundler.errors import BundlerError, Cancelled, UsageError
 from bundler.model import DocumentKind
 from bundler.progress import CancelToken, TerminalProgress
 
@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     drives = sub.add_parser("drives", help="list mounted CD/DVD drives")
     drives.add_argument("--json", action="store_true", help="print the result as one JSON document")
+
+    delete = sub.add_parser("delete", help="delete a case from this computer: its records, answers and log "
+                                           "(sources and exported packages are kept)")
+    delete.add_argument("--case", required=True, type=Path, metavar="DIR", help="the case folder")
+    delete.add_argument("--yes", action="store_true", help="do not ask (required when not on a terminal)")
     _add_module_commands(sub, "bundler.checklist_cli")
     _add_package_commands(sub)
     for module in _MODULE_COMMANDS:
@@ -216,6 +221,22 @@ def _cmd_allergies(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_delete(args: argparse.Namespace) -> int:
+    from bundler.store import delete_case
+
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("Deleting a case cannot be undone: add --yes to confirm.")
+        answer = input("Delete this case and everything imported into it? It cannot be undone. "
+                       "Type yes to delete: ")
+        if answer.strip().casefold() != "yes":
+            print("Nothing was deleted.")
+            return EXIT_OK
+    delete_case(args.case)
+    print("The case was deleted.")
+    return EXIT_OK
+
+
 def _cmd_relabel(args: argparse.Namespace) -> int:
     from bundler.overview import document_json
     from bundler.store import CaseStore
@@ -291,7 +312,6 @@ def _add_package_commands(sub: Any) -> None:
 
 
 def _read_passphrase(path: Path) -> str:
-    from bundler.errors import UsageError
 
     try:
         text = path.read_bytes().decode("utf-8")
@@ -304,7 +324,6 @@ def _read_passphrase(path: Path) -> str:
 
 
 def _read_identities(path: Path) -> list[Any]:
-    from bundler.errors import UsageError
     from bundler.export.age import parse_identities
 
     try:
@@ -406,7 +425,6 @@ def _cmd_open(args: argparse.Namespace) -> int:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
-    from bundler.errors import UsageError
     from bundler.export.age import keygen
 
     secret, public = keygen()
@@ -456,6 +474,7 @@ _COMMANDS = {
     "meds": _cmd_meds,
     "allergies": _cmd_allergies,
     "relabel": _cmd_relabel,
+    "delete": _cmd_delete,
     "demo": _cmd_demo,
     "drives": _cmd_drives,
 }

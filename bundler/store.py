@@ -903,3 +903,41 @@ def _remove_tree(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+def delete_case(path: Path | str) -> None:
+    """Remove the case folder ``path`` and everything in it (records, answers, log, index).
+
+    Only a case folder is removed (one holding ``case.sqlite``: a mistyped path never deletes
+    anything else), and never while an import is writing to it. The folder is first renamed to a
+    neutral hidden name beside it, so that a deletion cut short leaves no half case that looks
+    whole; whatever then cannot be removed is reported. The sources it was imported from and the
+    packages exported from it are not touched. Close the case first.
+    """
+    import shutil
+    import stat
+
+    path = Path(path)
+    if not (path / "case.sqlite").is_file() or path.is_symlink():
+        raise CaseError("This folder is not a Records Bundler case; nothing was deleted.", code="case_not_found")
+    probe = _FileLock(path / "import.lock")
+    if not probe.try_acquire():
+        raise CaseError("Records are being added to this case right now; stop the import first.",
+                        code="case_busy")
+    probe.release()
+    doomed = path.with_name(f".records-bundler-deleting-{uuid.uuid4().hex[:12]}")
+    try:
+        os.replace(path, doomed)
+    except OSError:
+        doomed = path  # another file system or a held handle: remove it where it is
+
+    def writable_then_retry(func: Callable[..., Any], target: str, _exc: object) -> None:
+        os.chmod(target, stat.S_IRWXU)  # a read-only file (Windows will not remove one otherwise)
+        func(target)
+
+    try:
+        shutil.rmtree(doomed, onerror=writable_then_retry)
+    except OSError as e:
+        raise CaseError("The case could not be removed completely (a file is in use or the disk "
+                        "refused); close other programs and try again.", code="case_delete_failed") from e
+    log.info("case deleted")

@@ -91,3 +91,52 @@ def test_studies_are_read_again_after_any_write(tmp_path: Path) -> None:
         with CaseStore.open(tmp_path / "case") as other:
             add(other, 3)
         assert store.studies()[0].instance_count == 3
+
+
+def test_delete_case_removes_the_whole_folder_and_nothing_else(demo_case: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from bundler.store import delete_case
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    case = cases / "case-1"
+    shutil.copytree(demo_case, case)
+    neighbour = cases / "notes.txt"
+    neighbour.write_text("mine")
+    for blob in (case / "blobs").rglob("*"):  # read-only files do not stop it
+        if blob.is_file():
+            blob.chmod(0o400)
+    delete_case(case)
+    assert sorted(p.name for p in cases.iterdir()) == ["notes.txt"]  # no hidden leftover either
+
+
+def test_delete_case_refuses_what_is_not_a_case_or_is_being_imported(tmp_path: Path) -> None:
+    from bundler.store import delete_case
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(CaseError) as e:
+        delete_case(folder)
+    assert e.value.code == "case_not_found" and (folder / "a.jpg").exists()
+    with CaseStore.open(tmp_path / "c", create=True) as s:
+        run = s.begin_run()
+        with pytest.raises(CaseError) as e:
+            delete_case(tmp_path / "c")
+        assert e.value.code == "case_busy"
+        s.finish_run(run)
+    assert (tmp_path / "c" / "case.sqlite").exists()
+    delete_case(tmp_path / "c")
+    assert not (tmp_path / "c").exists()
+
+
+def test_cli_delete_asks_for_yes(tmp_path: Path) -> None:
+    CaseStore.open(tmp_path / "c", create=True).close()
+    cmd = [sys.executable, "-m", "bundler", "delete", "--case", str(tmp_path / "c")]
+    refused = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert (tmp_path / "c" / "case.sqlite").exists()
+    done = subprocess.run([*cmd, "--yes"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "c").exists()
