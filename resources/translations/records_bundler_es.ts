@@ -174,52 +174,52 @@
       <translation>No es necesario para este caso</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="85" />
+      <location filename="../../ui/models/checklist.py" line="74" />
       <source>Needed</source>
       <translation>Necesario</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="85" />
+      <location filename="../../ui/models/checklist.py" line="74" />
       <source>Recommended</source>
       <translation>Recomendado</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="86" />
+      <location filename="../../ui/models/checklist.py" line="75" />
       <source>Not needed</source>
       <translation>No necesario</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="90" />
+      <location filename="../../ui/models/checklist.py" line="79" />
       <source>Item</source>
       <translation>Elemento</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="90" />
+      <location filename="../../ui/models/checklist.py" line="79" />
       <source>How important</source>
       <translation>Importancia</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="106" />
+      <location filename="../../ui/models/checklist.py" line="95" />
       <source>{group} ({n})</source>
       <translation>{group} ({n})</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="112" />
+      <location filename="../../ui/models/checklist.py" line="101" />
       <source>Next step: {step}</source>
       <translation>Siguiente paso: {step}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="116" />
+      <location filename="../../ui/models/checklist.py" line="105" />
       <source>Found in: {record}</source>
       <translation>Encontrado en: {record}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="172" />
+      <location filename="../../ui/models/checklist.py" line="132" />
       <source>{item}: {status}</source>
       <translation>{item}: {status}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/checklist.py" line="176" />
+      <location filename="../../ui/models/checklist.py" line="136" />
       <source>Double-click or press Enter to see this record.</source>
       <translation>Haga doble clic o pulse Intro para ver este registro.</translation>
     </message>
@@ -1712,68 +1712,68 @@ Reúne registros médicos para una segunda opinión, comprueba lo que falta y ex
   <context>
     <name>PackageKeyDialog</name>
     <message>
-      <location filename="../../ui/views/start.py" line="185" />
-      <location filename="../../ui/views/start.py" line="186" />
+      <location filename="../../ui/views/start.py" line="241" />
+      <location filename="../../ui/views/start.py" line="242" />
       <source>Open a package</source>
       <translation>Abrir un paquete</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="188" />
+      <location filename="../../ui/views/start.py" line="244" />
       <source>The sender gave you a passphrase (a few words joined by hyphens), or the package was made for your key file.</source>
       <translation>Quien lo envió le dio una frase de contraseña (unas palabras unidas por guiones), o el paquete se hizo para su archivo de clave.</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="190" />
+      <location filename="../../ui/views/start.py" line="246" />
       <source>How to open it</source>
       <translation>Cómo abrirlo</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="192" />
+      <location filename="../../ui/views/start.py" line="248" />
       <source>&amp;Passphrase:</source>
       <translation>&amp;Frase de contraseña:</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="193" />
+      <location filename="../../ui/views/start.py" line="249" />
       <source>&amp;Key file:</source>
       <translation>Archivo de &amp;clave:</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="199" />
+      <location filename="../../ui/views/start.py" line="255" />
       <source>Passphrase</source>
       <translation>Frase de contraseña</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="201" />
+      <location filename="../../ui/views/start.py" line="257" />
       <source>Show</source>
       <translation>Mostrar</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="202" />
+      <location filename="../../ui/views/start.py" line="258" />
       <source>Show the passphrase</source>
       <translation>Mostrar la frase de contraseña</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="206" />
+      <location filename="../../ui/views/start.py" line="262" />
       <source>Key file</source>
       <translation>Archivo de clave</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="207" />
+      <location filename="../../ui/views/start.py" line="263" />
       <source>Choose…</source>
       <translation>Elegir…</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="208" />
+      <location filename="../../ui/views/start.py" line="264" />
       <source>Choose the key file</source>
       <translation>Elija el archivo de clave</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="226" />
+      <location filename="../../ui/views/start.py" line="282" />
       <source>Choose your key file</source>
       <translation>Elija su archivo de clave</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="227" />
+      <location filename="../../ui/views/start.py" line="283" />
       <source>Key files (*.txt *.key);;All files (*)</source>
       <translation>Archivos de clave (*.txt *.key);;Todos los archivos (*)</translation>
     </message>
@@ -1925,87 +1925,87 @@ Reúne registros médicos para una segunda opinión, comprueba lo que falta y ex
   <context>
     <name>RecordsModel</name>
     <message>
-      <location filename="../../ui/models/records.py" line="60" />
+      <location filename="../../ui/models/records.py" line="50" />
       <source>Record</source>
       <translation>Registro</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="60" />
+      <location filename="../../ui/models/records.py" line="50" />
       <source>Date</source>
       <translation>Fecha</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="61" />
+      <location filename="../../ui/models/records.py" line="51" />
       <source>Type</source>
       <translation>Tipo</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="61" />
+      <location filename="../../ui/models/records.py" line="51" />
       <source>Contents</source>
       <translation>Contenido</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="74" />
+      <location filename="../../ui/models/records.py" line="64" />
       <source>Scans and images ({count})</source>
       <translation>Exploraciones e imágenes ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="79" />
+      <location filename="../../ui/models/records.py" line="69" />
       <source>Documents ({count})</source>
       <translation>Documentos ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="88" />
+      <location filename="../../ui/models/records.py" line="78" />
       <source>Where: {place}</source>
       <translation>Dónde: {place}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="89" />
+      <location filename="../../ui/models/records.py" line="79" />
       <source>Referred by: {name}</source>
       <translation>Derivado por: {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="90" />
+      <location filename="../../ui/models/records.py" line="80" />
       <source>Accession number: {number}</source>
       <translation>Número de acceso: {number}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="94" />
+      <location filename="../../ui/models/records.py" line="84" />
       <source>Imaging study</source>
       <translation>Estudio de imagen</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="107" />
+      <location filename="../../ui/models/records.py" line="97" />
       <source>Series {number}: {name}</source>
       <translation>Serie {number}: {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="107" />
+      <location filename="../../ui/models/records.py" line="97" />
       <source>Series {number}</source>
       <translation>Serie {number}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="111" />
+      <location filename="../../ui/models/records.py" line="101" />
       <source>Series</source>
       <translation>Serie</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="118" />
+      <location filename="../../ui/models/records.py" line="108" />
       <source>Body part: {part}</source>
       <translation>Parte del cuerpo: {part}</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="125" />
+      <location filename="../../ui/models/records.py" line="115" />
       <source>page</source>
       <translation>página</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="125" />
+      <location filename="../../ui/models/records.py" line="115" />
       <source>pages</source>
       <translation>páginas</translation>
     </message>
     <message>
-      <location filename="../../ui/models/records.py" line="128" />
+      <location filename="../../ui/models/records.py" line="118" />
       <source>Untitled document</source>
       <translation>Documento sin título</translation>
     </message>
@@ -2310,152 +2310,193 @@ Elija «Añadir registros…» para traer un disco, una carpeta o archivos.</tra
   <context>
     <name>StartView</name>
     <message>
-      <location filename="../../ui/views/start.py" line="40" />
+      <location filename="../../ui/views/start.py" line="41" />
       <source>Welcome</source>
       <translation>Bienvenido</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="44" />
+      <location filename="../../ui/views/start.py" line="45" />
       <source>Records Bundler gathers your medical records – scans on a hospital disc, reports and letters – so that a second doctor can review them. It checks what a reviewer usually needs and packs everything into one encrypted file.</source>
       <translation>Records Bundler reúne sus registros médicos (las imágenes de un disco del hospital, informes y cartas) para que un segundo médico pueda revisarlos. Comprueba lo que un revisor suele necesitar y lo empaqueta todo en un único archivo cifrado.</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="47" />
+      <location filename="../../ui/views/start.py" line="48" />
       <source>About this app</source>
       <translation>Acerca de esta aplicación</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="51" />
       <location filename="../../ui/views/start.py" line="52" />
+      <location filename="../../ui/views/start.py" line="53" />
       <source>Emergencies first</source>
       <translation>Primero, las emergencias</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="54" />
+      <location filename="../../ui/views/start.py" line="55" />
       <source>A second opinion takes days or weeks. If you have signs of a stroke (a drooping face, a weak arm, slurred speech), crushing chest pain, severe trouble breathing, heavy bleeding, a severe allergic reaction, or thoughts of harming yourself, call your local emergency number now. This app does not give medical advice or a diagnosis.</source>
       <translation>Una segunda opinión tarda días o semanas. Si tiene signos de un ictus (la cara caída, un brazo débil, dificultad para hablar), un dolor opresivo en el pecho, mucha dificultad para respirar, una hemorragia abundante, una reacción alérgica grave o pensamientos de hacerse daño, llame ahora al número de emergencias de su zona. Esta aplicación no da consejo médico ni un diagnóstico.</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="58" />
+      <location filename="../../ui/views/start.py" line="59" />
       <source>Safety note</source>
       <translation>Nota de seguridad</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="60" />
+      <location filename="../../ui/views/start.py" line="61" />
       <source>I understand</source>
       <translation>Entendido</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="60" />
+      <location filename="../../ui/views/start.py" line="61" />
       <source>I understand, hide this note</source>
       <translation>Entendido, ocultar esta nota</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="66" />
+      <location filename="../../ui/views/start.py" line="67" />
       <source>What would you like to do?</source>
       <translation>¿Qué quiere hacer?</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="69" />
+      <location filename="../../ui/views/start.py" line="70" />
       <source>Add records…</source>
       <translation>Añadir registros…</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="69" />
+      <location filename="../../ui/views/start.py" line="70" />
       <source>Add records</source>
       <translation>Añadir registros</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="71" />
+      <location filename="../../ui/views/start.py" line="72" />
       <source>Bring in a hospital CD, a folder or files</source>
       <translation>Traiga un CD del hospital, una carpeta o archivos</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="72" />
-      <location filename="../../ui/views/start.py" line="72" />
+      <location filename="../../ui/views/start.py" line="73" />
+      <location filename="../../ui/views/start.py" line="73" />
       <source>New case</source>
       <translation>Caso nuevo</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="73" />
+      <location filename="../../ui/views/start.py" line="74" />
       <source>Start gathering records for another person or another question</source>
       <translation>Empezar a reunir registros de otra persona o para otra pregunta</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="74" />
+      <location filename="../../ui/views/start.py" line="75" />
       <source>Open a package I received…</source>
       <translation>Abrir un paquete que recibí…</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="74" />
+      <location filename="../../ui/views/start.py" line="75" />
       <source>Open a package I received</source>
       <translation>Abrir un paquete que recibí</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="76" />
+      <location filename="../../ui/views/start.py" line="77" />
       <source>For reviewers: open an encrypted package someone sent you</source>
       <translation>Para revisores: abrir un paquete cifrado que alguien le envió</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="81" />
       <location filename="../../ui/views/start.py" line="82" />
+      <location filename="../../ui/views/start.py" line="83" />
       <source>The package you opened</source>
       <translation>El paquete que abrió</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="88" />
-      <location filename="../../ui/views/start.py" line="90" />
-      <location filename="../../ui/views/start.py" line="96" />
+      <location filename="../../ui/views/start.py" line="89" />
+      <location filename="../../ui/views/start.py" line="91" />
+      <location filename="../../ui/views/start.py" line="104" />
       <source>Recent cases</source>
       <translation>Casos recientes</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="91" />
+      <location filename="../../ui/views/start.py" line="92" />
       <source>Press Enter or double-click to open a case</source>
       <translation>Pulse Intro o haga doble clic para abrir un caso</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="96" />
+      <location filename="../../ui/views/start.py" line="97" />
+      <source>Delete the selected case…</source>
+      <translation>Eliminar el caso seleccionado…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/views/start.py" line="97" />
+      <source>Delete the selected case</source>
+      <translation>Eliminar el caso seleccionado</translation>
+    </message>
+    <message>
+      <location filename="../../ui/views/start.py" line="99" />
+      <source>Remove the case and its copies of the records from this computer</source>
+      <translation>Quitar de este ordenador el caso y sus copias de los documentos</translation>
+    </message>
+    <message>
+      <location filename="../../ui/views/start.py" line="104" />
       <source>No cases yet.</source>
       <translation>Todavía no hay casos.</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="111" />
+      <location filename="../../ui/views/start.py" line="119" />
       <source>{case}, opened {date}</source>
       <translation>{case}, abierto el {date}</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="114" />
+      <location filename="../../ui/views/start.py" line="122" />
       <source>{case} (received, read-only)</source>
       <translation>{case} (recibido, solo lectura)</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="116" />
+      <location filename="../../ui/views/start.py" line="124" />
       <source>{case} — open now</source>
       <translation>{case}: abrir ahora</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="139" />
+      <location filename="../../ui/views/start.py" line="149" />
       <source>That case is no longer there.</source>
       <translation>Ese caso ya no está ahí.</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="147" />
+      <location filename="../../ui/views/start.py" line="157" />
+      <location filename="../../ui/views/start.py" line="164" />
+      <source>Delete case</source>
+      <translation>Eliminar caso</translation>
+    </message>
+    <message>
+      <location filename="../../ui/views/start.py" line="158" />
+      <source>Delete the case “{case}” from this computer?</source>
+      <translation>¿Eliminar el caso «{case}» de este ordenador?</translation>
+    </message>
+    <message>
+      <location filename="../../ui/views/start.py" line="160" />
+      <source>Its copies of the records, your answers in “About you” and the import log are removed, and this cannot be undone. The discs, files and folders you added records from are not touched, and packages you exported are kept.</source>
+      <translation>Se eliminan sus copias de los documentos, sus respuestas en «Sobre usted» y el registro de importación, y no se puede deshacer. Los discos, archivos y carpetas de los que añadió documentos no se tocan, y los paquetes que exportó se conservan.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/views/start.py" line="176" />
+      <source>Please wait until the current task has finished.</source>
+      <translation>Espere a que termine la tarea en curso.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/views/start.py" line="195" />
+      <source>The case was deleted from this computer.</source>
+      <translation>El caso se eliminó de este ordenador.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/views/start.py" line="203" />
       <source>Open a package you received</source>
       <translation>Abrir un paquete que usted recibió</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="148" />
+      <location filename="../../ui/views/start.py" line="204" />
       <source>Packages (*.age *.zip);;All files (*)</source>
       <translation>Paquetes (*.age *.zip);;Todos los archivos (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="160" />
+      <location filename="../../ui/views/start.py" line="216" />
       <source>The package was opened and checked: all {n} files arrived exactly as they were sent. These records are read-only.</source>
       <translation>El paquete se abrió y se comprobó: los {n} archivos llegaron exactamente como se enviaron. Estos registros son de solo lectura.</translation>
     </message>
     <message>
-      <location filename="../../ui/views/start.py" line="163" />
+      <location filename="../../ui/views/start.py" line="219" />
       <source>The package could not be opened safely, so nothing was kept. {problems}</source>
       <translation>El paquete no se pudo abrir de forma segura, así que no se guardó nada. {problems}</translation>
     </message>

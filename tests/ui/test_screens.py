@@ -317,6 +317,50 @@ def test_uncertain_dates_are_marked() -> None:
 # -- Start --------------------------------------------------------------------------------------
 
 
+def _answer_next_message_box(qtbot: QtBot, button_text: str | None, seen: list[str]) -> None:
+    """Click ``button_text`` (None: press Escape) in the next message box that opens."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append(box.text() + "\n" + box.informativeText())
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)  # Enter is safe
+        if button_text is None:
+            box.reject()
+        else:
+            next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(20, answer)
+
+
+def test_delete_a_case_from_the_start_screen_after_confirming(qtbot: QtBot, tmp_path: Path, demo_case: Any) -> None:
+    case_dir = copy_case(demo_case, tmp_path)
+    window = open_window(qtbot, case_dir)
+    assert tasks.wait_all(10_000)
+    window.show_screen("start")
+    start = window.start_view
+    start.recent.setCurrentRow(0)
+    assert start.delete_button.isEnabled()
+    seen: list[str] = []
+    _answer_next_message_box(qtbot, None, seen)  # the user thinks again
+    qtbot.mouseClick(start.delete_button, Qt.MouseButton.LeftButton)
+    assert seen and "cannot be undone" in seen[0] and "not touched" in seen[0]
+    assert (case_dir / "case.sqlite").exists() and window.case_dir.absolute() == case_dir.absolute()
+
+    _answer_next_message_box(qtbot, "Delete case", seen)
+    qtbot.mouseClick(start.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not case_dir.exists(), timeout=10_000)
+    assert tasks.wait_all(10_000)
+    assert window.case_dir.absolute() != case_dir.absolute()  # the open case was closed first
+    assert all(c.path != case_dir.absolute() for c in window.settings.recent_cases())
+    assert not [p for p in case_dir.parent.iterdir() if p.name.startswith(".records-bundler-deleting")]
+    close_window(window)
+
+
 def test_start_screen_recent_cases_and_safety_note(qtbot: QtBot, tmp_path: Path, demo_case: Any) -> None:
     case_dir = copy_case(demo_case, tmp_path)
     window = open_window(qtbot, case_dir)

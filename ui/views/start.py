@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -93,6 +94,13 @@ class StartView(Screen):
         self.recent.setMaximumHeight(self.fontMetrics().lineSpacing() * 9)
         self.recent.activated.connect(self._recent_activated)
         layout.addWidget(self.recent)
+        self.delete_button = button(self.tr("Delete the selected case…"), self.tr("Delete the selected case"),
+                                    self.delete_selected,
+                                    self.tr("Remove the case and its copies of the records from this computer"))
+        self.delete_button.setEnabled(False)
+        self.recent.currentItemChanged.connect(lambda *_: self.delete_button.setEnabled(self.recent.currentItem()
+                                                                                        is not None))
+        layout.addWidget(self.delete_button)
         self.no_recent = paragraph(self.tr("No cases yet."), self.tr("Recent cases"))
         layout.addWidget(self.no_recent)
         layout.addStretch(1)
@@ -119,6 +127,8 @@ class StartView(Screen):
             item.setToolTip(str(case.path))
             self.recent.addItem(item)
         self.recent.setVisible(self.recent.count() > 0)
+        self.delete_button.setVisible(self.recent.count() > 0)
+        self.delete_button.setEnabled(self.recent.currentItem() is not None)
         self.no_recent.setVisible(self.recent.count() == 0)
 
     def _dismiss_safety(self) -> None:
@@ -139,6 +149,52 @@ class StartView(Screen):
             self.window_.statusBar().showMessage(self.tr("That case is no longer there."), 8000)
             return
         self.window_.open_case(path)
+
+    # -- deleting a case -----------------------------------------------------------------------
+
+    def confirm_delete(self, name: str) -> bool:
+        """Ask before deleting; Cancel is the default. (Tests replace this.)"""
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Delete case"),
+                          self.tr("Delete the case “{case}” from this computer?").format(case=name),
+                          parent=self)
+        box.setInformativeText(self.tr(
+            "Its copies of the records, your answers in “About you” and the import log are removed, and "
+            "this cannot be undone. The discs, files and folders you added records from are not touched, "
+            "and packages you exported are kept."))
+        delete = box.addButton(self.tr("Delete case"), QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        box.exec()
+        return box.clickedButton() is delete
+
+    def delete_selected(self) -> None:
+        item = self.recent.currentItem()
+        if item is None:
+            return
+        window = self.window_
+        path = Path(item.data(Qt.ItemDataRole.UserRole))
+        if window.session.busy:
+            window.statusBar().showMessage(self.tr("Please wait until the current task has finished."), 5000)
+            return
+        if not self.confirm_delete(item.text()):
+            return
+        if path == window.session.case_dir.absolute():
+            window.new_case()  # close it first: nothing may be writing to it
+            if window.session.case_dir.absolute() == path:
+                return
+
+        def work(_progress: object, _cancel: object) -> None:
+            from bundler.store import delete_case
+
+            if (path / "case.sqlite").exists():
+                delete_case(path)
+
+        def done(_result: object) -> None:
+            window.settings.forget_case(path)
+            window.settings.save(self)
+            self.refresh()
+            window.statusBar().showMessage(self.tr("The case was deleted from this computer."), 8000)
+
+        tasks.run_task(self, work, on_success=done, label="Deleting a case")
 
     # -- reviewer mode ----------------------------------------------------------------------------
 
