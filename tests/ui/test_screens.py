@@ -317,6 +317,26 @@ def test_uncertain_dates_are_marked() -> None:
 # -- Start --------------------------------------------------------------------------------------
 
 
+def test_no_window_title_names_the_patient(qtbot: QtBot, tmp_path: Path, demo_case: Any) -> None:
+    """Window titles show in task bars, window switchers and screen-sharing pickers, and are
+    read by other programs: they never carry the patient's name, whatever screen is shown."""
+    from ui.main_window import SCREENS
+
+    case_dir = copy_case(demo_case, tmp_path)
+    window = open_window(qtbot, case_dir)
+    assert tasks.wait_all(10_000)
+    names = ("muñoz", "šimková", "simkova", "zoë")
+    assert any(n in window.start_view.recent.item(0).text().casefold() for n in names)  # the name is known
+    for key, _title in SCREENS:
+        window.show_screen(key)
+        qtbot.wait(10)
+        titles = [w.windowTitle() for w in QApplication.topLevelWidgets()]
+        assert window.windowTitle() in titles
+        for title in titles:
+            assert not any(n in title.casefold() for n in names), (key, title)
+    close_window(window)
+
+
 def _answer_next_message_box(qtbot: QtBot, button_text: str | None, seen: list[str]) -> None:
     """Click ``button_text`` (None: press Escape) in the next message box that opens."""
     from PySide6.QtCore import QTimer
