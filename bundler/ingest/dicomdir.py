@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydicom
-from pydicom.errors import InvalidDicomError
 
 from bundler.errors import UnsafePath
 from bundler.safepath import clean_member_name
@@ -42,17 +41,19 @@ def is_dicomdir_name(name: str) -> bool:
 def read_dicomdir(data: bytes) -> list[IndexedFile]:
     """Every file a DICOMDIR references, with its series and study when the records say.
 
-    Raises ``ValueError`` when the bytes are not a readable DICOMDIR.
+    Raises ``ValueError`` (with a fixed message, never a value from the file) when the bytes
+    are not a readable DICOMDIR: pydicom parses lazily and raises many types (struct errors,
+    KeyError, NotImplementedError for an unknown VR...) as late as the walk over the records,
+    so the whole read, walk included, is inside the guard.
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(io.BytesIO(data), force=True)
             records = list(ds.get("DirectoryRecordSequence") or [])
-    except (InvalidDicomError, EOFError, OSError, ValueError, TypeError, KeyError, IndexError,
-            AttributeError, NotImplementedError, RecursionError, MemoryError) as e:
+            return list(_walk(ds, records))
+    except Exception as e:  # noqa: BLE001 - any failure of a damaged DICOMDIR is "unreadable"
         raise ValueError("unreadable DICOMDIR") from e
-    return list(_walk(ds, records))
 
 
 def _walk(ds: Any, records: list[Any]) -> Iterator[IndexedFile]:

@@ -123,7 +123,7 @@ class CaseWriteError(CaseError):
 
 def timed_out(seconds: float) -> FileResult:
     """The log row of a file whose reading was stopped at its time budget."""
-    return FileResult(ImportStatus.FAILED, Reason.FILE_TOO_LARGE,
+    return FileResult(ImportStatus.FAILED, Reason.TIMED_OUT,
                       f"Reading this file took longer than {seconds:.0f} seconds, so it was stopped "
                       "(it may be damaged, or built to stall the programs that read it).")
 
@@ -138,6 +138,9 @@ def worker_init() -> None:
         parent = multiprocessing.parent_process()
         if parent is not None and not parent.is_alive():  # it died before prctl took effect
             os._exit(1)
+    from bundler.logs import capture_warnings
+
+    capture_warnings()  # a library's warning must not print header values to the inherited stderr
     for module in _READERS:
         importlib.import_module(module)
 

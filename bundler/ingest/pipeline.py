@@ -402,7 +402,7 @@ class _Importer:
                 indexed = read_dicomdir(data)
             except (OSError, ValueError, LimitExceeded, zipfile.BadZipFile, EOFError, zlib.error):
                 continue  # its own log row says why it could not be read
-            except Exception as exc:  # noqa: BLE001 - pydicom parses lazily: its errors escape read_dicomdir
+            except Exception as exc:  # noqa: BLE001 - a last guard: the pre-scan never stops an import
                 log.warning("a DICOMDIR could not be read as an index (%s)", type(exc).__name__)
                 continue
             present_names = by_media.get(e.media_key, set())

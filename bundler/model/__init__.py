@@ -123,6 +123,7 @@ class Reason(StrEnum):
     ARCHIVE_CORRUPT = "archive_corrupt"
     ARCHIVE_ENCRYPTED = "archive_encrypted"
     FILE_TOO_LARGE = "file_too_large"
+    TIMED_OUT = "timed_out"  # reading it overran its time budget and was stopped
     INTERNAL_ERROR = "internal_error"  # a bug; logged without patient data
 
 

@@ -114,7 +114,7 @@ def test_a_stalling_file_is_stopped_at_its_budget(tmp_path: Path, processes: boo
         elapsed = time.monotonic() - t
         rows = {Path(r.source).name: r for r in store.log_rows()}
         assert rows["stall.pdf"].status is ImportStatus.FAILED
-        assert rows["stall.pdf"].reason is Reason.FILE_TOO_LARGE and "took longer" in rows["stall.pdf"].detail
+        assert rows["stall.pdf"].reason is Reason.TIMED_OUT and "took longer" in rows["stall.pdf"].detail
         assert rows["note.txt"].status is ImportStatus.IMPORTED
         assert report.failed == 1
         assert not any(store.tmp_dir.iterdir())
@@ -134,6 +134,6 @@ def test_a_worker_that_ignores_its_alarm_is_killed(tmp_path: Path, monkeypatch: 
         report = import_sources([src], store, processes=True, file_seconds=1.0)
         assert time.monotonic() - t < 90
         rows = {Path(r.source).name: r for r in store.log_rows()}
-        assert rows["stuck.txt"].status is ImportStatus.FAILED and rows["stuck.txt"].reason is Reason.FILE_TOO_LARGE
+        assert rows["stuck.txt"].status is ImportStatus.FAILED and rows["stuck.txt"].reason is Reason.TIMED_OUT
         assert rows["after.txt"].status is ImportStatus.IMPORTED  # read on a thread after the pool was ended
         assert report.files_seen == len(rows)

@@ -1,0 +1,134 @@
+"""A damaged DICOMDIR is read as an index or refused with ``ValueError``, never another error.
+
+pydicom parses lazily: a truncated or malformed DICOMDIR raises struct errors, KeyError,
+NotImplementedError (unknown VR), BytesLengthException... while the records are walked, and
+its messages may quote the bytes they choke on. ``read_dicomdir`` turns all of them into one
+plain ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.fileset import FileSet
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from bundler.ingest.dicomdir import IndexedFile, read_dicomdir
+from support import require_shared_data
+
+MARKER_NAME = "Zqxdirmarker^Zqxgiven"
+MARKER_ID = "ZQXDIRID42"
+_OFFSET_TAGS = (b"\x04\x00\x00\x12", b"\x04\x00\x00\x14", b"\x04\x00\x20\x14")  # root, next, lower
+_UL = b"UL\x04\x00"
+
+
+def _instance(i: int) -> Dataset:
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = "1.2.826.0.1.3680043.8.498.11"
+    ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.12"
+    ds.PatientName = MARKER_NAME
+    ds.PatientID = MARKER_ID
+    ds.StudyDate = "20260101"
+    ds.StudyTime = "120000"
+    ds.StudyID = "1"
+    ds.Modality = "OT"
+    ds.SeriesNumber = 1
+    ds.InstanceNumber = i + 1
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    return ds
+
+
+@pytest.fixture(scope="module")
+def dicomdir(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    root = tmp_path_factory.mktemp("cd")
+    fs = FileSet()
+    for i in range(3):
+        fs.add(_instance(i))
+    fs.write(root)
+    return (root / "DICOMDIR").read_bytes()
+
+
+def _read_or_refuse(data: bytes) -> list[IndexedFile] | None:
+    """The index, or None when refused; any other exception fails the test."""
+    try:
+        return read_dicomdir(data)
+    except ValueError as e:
+        assert type(e) is ValueError
+        message = str(e)
+        assert message == "unreadable DICOMDIR"
+        assert "zqx" not in message.casefold()
+        return None
+
+
+def _set_offsets(data: bytes, value: int) -> bytes:
+    out = data
+    for tag in _OFFSET_TAGS:
+        head = tag + _UL
+        parts = out.split(head)
+        out = head.join([parts[0]] + [struct.pack("<I", value) + p[4:] for p in parts[1:]])
+    return out
+
+
+def test_an_intact_dicomdir_is_read(dicomdir: bytes) -> None:
+    indexed = read_dicomdir(dicomdir)
+    assert len(indexed) == 3 and all(i.safe and i.sop_instance_uid for i in indexed)
+
+
+def test_a_truncated_dicomdir_is_refused_with_a_plain_value_error(dicomdir: bytes) -> None:
+    # Every cut point, and cut points followed by junk: pydicom fails in many ways on these.
+    for n in range(0, len(dicomdir), 3):
+        _read_or_refuse(dicomdir[:n])
+        _read_or_refuse(dicomdir[:n] + b"\xff" * 7)
+
+
+def test_an_unknown_vr_on_the_offsets_is_refused(dicomdir: bytes) -> None:
+    data = dicomdir.replace(b"\x04\x00\x00\x14" + _UL, b"\x04\x00\x00\x14ZZ\x04\x00")
+    assert data != dicomdir
+    assert _read_or_refuse(data) is None  # pydicom raised NotImplementedError while walking
+
+
+def test_an_offset_of_the_wrong_length_is_refused(dicomdir: bytes) -> None:
+    data = dicomdir.replace(b"\x04\x00\x00\x14" + _UL, b"\x04\x00\x00\x14UL\x03\x00")
+    assert data != dicomdir
+    assert _read_or_refuse(data) is None
+
+
+@pytest.mark.parametrize("offset", [0xFFFFFFF0, 0, 1])
+def test_records_with_bad_offsets_fall_back_to_their_order(dicomdir: bytes, offset: int) -> None:
+    indexed = _read_or_refuse(_set_offsets(dicomdir, offset))
+    assert indexed is not None and len(indexed) == 3
+
+
+def test_records_whose_offsets_loop_do_not_hang(dicomdir: bytes) -> None:
+    root = struct.unpack("<I", dicomdir.split(_OFFSET_TAGS[0] + _UL, 1)[1][:4])[0]
+    indexed = _read_or_refuse(_set_offsets(dicomdir, root))  # every record points at the first
+    assert indexed is not None and len(indexed) <= 3
+
+
+def test_a_dicomdir_without_records_is_an_empty_index(dicomdir: bytes) -> None:
+    ds = pydicom.dcmread(io.BytesIO(dicomdir))
+    del ds.DirectoryRecordSequence
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    assert _read_or_refuse(buf.getvalue()) == []
+
+
+def test_damaged_shared_dicomdirs_are_read_or_refused() -> None:
+    folder = require_shared_data() / "1_dicom_media" / "cd_pydicom_dicomdirtests"
+    samples = sorted(p for p in folder.iterdir() if p.is_file() and p.name.upper().startswith("DICOMDIR"))
+    assert samples
+    for path in samples:
+        data = path.read_bytes()
+        for n in range(0, len(data), max(1, len(data) // 40)):
+            _read_or_refuse(data[:n])
+            _read_or_refuse(data[:n] + b"\xff" * 8)
