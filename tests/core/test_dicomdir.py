@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.fileset import FileSet
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from bundler.ingest.dicomdir import IndexedFile, read_dicomdir
-from support import require_shared_data
+from support import require_shared_data, secondary_capture
 
 MARKER_NAME = "Zqxdirmarker^Zqxgiven"
 MARKER_ID = "ZQXDIRID42"
@@ -28,24 +27,9 @@ _UL = b"UL\x04\x00"
 
 
 def _instance(i: int) -> Dataset:
-    ds = Dataset()
-    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID = "1.2.826.0.1.3680043.8.498.11"
-    ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.12"
-    ds.PatientName = MARKER_NAME
-    ds.PatientID = MARKER_ID
-    ds.StudyDate = "20260101"
-    ds.StudyTime = "120000"
-    ds.StudyID = "1"
-    ds.Modality = "OT"
-    ds.SeriesNumber = 1
-    ds.InstanceNumber = i + 1
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    return ds
+    return secondary_capture(i, StudyInstanceUID="1.2.826.0.1.3680043.8.498.11",
+                             SeriesInstanceUID="1.2.826.0.1.3680043.8.498.12", PatientName=MARKER_NAME,
+                             PatientID=MARKER_ID)
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,8 @@ import pycdlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.fileset import FileSet
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from bundler.errors import UnsafePath
 from bundler.ingest.pipeline import import_sources
@@ -21,29 +20,11 @@ from bundler.ingest.sources import Entry, Problem, _linux_optical, walk_source
 from bundler.model import ImportStatus, Reason
 from bundler.safepath import ArchiveLimits, clean_member_name, safe_join
 from bundler.store import CaseStore
+from support import secondary_capture
 
 
 def _instance(i: int = 0) -> Dataset:
-    ds = Dataset()
-    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID = "1.2.826.0.1.3680043.8.498.1"
-    ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.2"
-    ds.PatientName = "Øster^Åse"
-    ds.PatientID = "P1"
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    ds.StudyDate = "20260101"
-    ds.StudyTime = "120000"
-    ds.StudyID = "1"
-    ds.AccessionNumber = "A1"
-    ds.Modality = "OT"
-    ds.SeriesNumber = 1
-    ds.InstanceNumber = i + 1
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    return ds
+    return secondary_capture(i, SpecificCharacterSet="ISO_IR 192", AccessionNumber="A1")
 
 
 def _bytes(ds: Dataset) -> bytes:
