@@ -36,26 +36,13 @@ from faultkit import (  # noqa: E402
     cli,
     committed_rows,
     kill_after,
+    measured_import,
+    timed_cli_import,
     tree_digest,
     wait_gone,
     write_passphrase,
 )
 from mutations import corpus_files, write_mutants  # noqa: E402
-
-_IMPORT_CHILD = r"""
-import json, resource, sys, time
-from bundler.ingest.pipeline import import_sources
-from bundler.store import CaseStore
-if __name__ == "__main__":
-    t = time.perf_counter()
-    with CaseStore.open(sys.argv[2], create=True) as store:
-        report = import_sources([sys.argv[1]], store, processes=True)
-        rows = len(store.log_rows())
-    print(json.dumps({"seconds": time.perf_counter() - t, "files_seen": report.files_seen, "rows": rows,
-                      "reasons": report.reasons(),
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
-"""
 
 _TIMING_CHILD = r"""
 import json, resource, sys, time
@@ -79,8 +66,7 @@ print(json.dumps({"files": len(times), "worst": times[:5], "median_s": times[len
 def _mutations(work: Path, demo: Path, shared: Path | None, per_file: int, seed: int) -> dict[str, Any]:
     files = list(corpus_files(demo, shared))
     mutants = write_mutants(files, work / "mutants", seed=seed, per_file=per_file)
-    proc = subprocess.run([sys.executable, "-c", _IMPORT_CHILD, str(work / "mutants"), str(work / "mcase")],
-                          capture_output=True, text=True, cwd=work, timeout=6 * 3600)
+    proc = measured_import(work / "mutants", work / "mcase", cwd=work, timeout=6 * 3600)
     if proc.returncode != 0:
         return {"error": proc.stderr[-3000:]}
     imported = json.loads(proc.stdout)
@@ -105,18 +91,11 @@ def _big_source(work: Path, demo: Path) -> list[Path]:
 
 
 def _baseline(source: list[Path], case: Path) -> dict[str, Any]:
-    t = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "bundler", "import", *map(str, source), "--case", str(case)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    first = None
-    while proc.poll() is None:
-        if first is None and committed_rows(case) > 0:
-            first = time.monotonic() - t
-        time.sleep(0.02)
+    _, first, seconds = timed_cli_import(source, case)
     from bundler.store import CaseStore
 
     with CaseStore.open(case) as store:
-        return {"first_commit": first or 0.0, "seconds": time.monotonic() - t,
+        return {"first_commit": first or 0.0, "seconds": seconds,
                 "instances": len(store.instances()), "documents": len(store.documents())}
 
 

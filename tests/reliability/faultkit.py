@@ -224,3 +224,40 @@ def wait_gone(pids: list[int]) -> None:
     while time.monotonic() < deadline and any(alive(p) for p in pids):
         time.sleep(0.05)
     assert not any(alive(p) for p in pids), [p for p in pids if alive(p)]
+
+
+_MEASURED_IMPORT = r"""
+import json, resource, sys, time
+from bundler.ingest.pipeline import import_sources
+from bundler.store import CaseStore
+if __name__ == "__main__":
+    t = time.perf_counter()
+    with CaseStore.open(sys.argv[2], create=True) as store:
+        report = import_sources([sys.argv[1]], store, processes=True)
+        rows = len(store.log_rows())
+    print(json.dumps({"seconds": time.perf_counter() - t, "files_seen": report.files_seen, "rows": rows,
+                      "reasons": report.reasons(),
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def measured_import(source: Path, case: Path, *, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Import ``source`` into a new case in a child process (worker processes on); its stdout
+    is one JSON object: seconds, files_seen, rows, reasons, peak_rss_mb, worker_peak_rss_mb."""
+    return subprocess.run([sys.executable, "-c", _MEASURED_IMPORT, str(source), str(case)], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)
+
+
+def timed_cli_import(sources: Sequence[Path], case: Path) -> tuple[int, float | None, float]:
+    """Run ``records-bundler import`` undisturbed: (exit status, seconds until its first rows
+    were committed or None, seconds in all)."""
+    t = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "bundler", "import", *map(str, sources), "--case", str(case)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    first = None
+    while proc.poll() is None:
+        if first is None and committed_rows(case) > 0:
+            first = time.monotonic() - t
+        time.sleep(0.02)
+    return proc.returncode, first, time.monotonic() - t

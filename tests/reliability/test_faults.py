@@ -15,8 +15,6 @@ import os
 import random
 import shutil
 import stat
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,13 +32,13 @@ from bundler.progress import CancelToken
 from bundler.store import CaseStore
 from faultkit import (
     PASSPHRASE,
-    REPO,
     cli,
     cli_json,
     committed_rows,
     copy_case,
     index_digest,
     kill_after,
+    timed_cli_import,
     tree_digest,
     wait_gone,
     write_passphrase,
@@ -75,16 +73,8 @@ def big_source(demo_media: Path, tmp_path_factory: pytest.TempPathFactory) -> li
 def full_import(big_source: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One undisturbed import: when its first rows are committed, how long it takes, what it holds."""
     case = tmp_path_factory.mktemp("full") / "case"
-    t = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "bundler", "import", *map(str, big_source), "--case", str(case)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    first = None
-    while proc.poll() is None:
-        if first is None and committed_rows(case) > 0:
-            first = time.monotonic() - t
-        time.sleep(0.02)
-    seconds = time.monotonic() - t
-    assert proc.returncode == 0
+    returncode, first, seconds = timed_cli_import(big_source, case)
+    assert returncode == 0
     with CaseStore.open(case) as store:
         return {"first_commit": first or seconds / 2, "seconds": seconds, "instances": len(store.instances()),
                 "documents": len(store.documents()), "case": case}

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from bundler.ingest.onefile import WorkerConfig, ingest_path
 from bundler.ingest.pipeline import import_sources
 from bundler.model import ImportStatus, Reason
 from bundler.store import CaseStore
-from faultkit import REPO, cli_json, stuck_ingest_path
+from faultkit import REPO, cli_json, measured_import, stuck_ingest_path
 from support import require_shared_data
 from mutations import KINDS, corpus_files, sample, stalling_pdf, write_mutants
 
@@ -29,21 +27,6 @@ SEED = 20260110
 SHARED_SAMPLE = 30
 DEMO_SAMPLE = 20
 PER_FILE_LIMIT_S = 30.0  # any one mutant, read alone: far above the worst seen (~1 s)
-
-_CHILD = r"""
-import json, resource, sys, time
-from bundler.ingest.pipeline import import_sources
-from bundler.store import CaseStore
-if __name__ == "__main__":
-    t = time.perf_counter()
-    with CaseStore.open(sys.argv[2], create=True) as store:
-        report = import_sources([sys.argv[1]], store, processes=True)
-        rows = len(store.log_rows())
-    print(json.dumps({"seconds": time.perf_counter() - t, "files_seen": report.files_seen, "rows": rows,
-                      "reasons": report.reasons(),
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
-"""
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +47,7 @@ def corpus(demo_media: Path, tmp_path_factory: pytest.TempPathFactory) -> list[P
 @pytest.mark.slow
 def test_every_mutant_ends_as_a_log_row_without_crash_or_hang(corpus: list[Path], tmp_path: Path) -> None:
     root = corpus[0].parents[1]
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(root), str(tmp_path / "case")], capture_output=True,
-                          text=True, timeout=900, cwd=tmp_path)
+    proc = measured_import(root, tmp_path / "case", cwd=tmp_path, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout)
     assert out["files_seen"] == out["rows"] >= len(corpus), out

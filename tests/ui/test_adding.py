@@ -18,16 +18,8 @@ from bundler.ingest.sources import OpticalDrive
 from bundler.progress import CancelToken, Progress
 from bundler.store import CaseStore
 from ui import tasks
-from ui.main_window import MainWindow
+from windowkit import open_window
 from ui.operations import ImportOutcome
-
-
-def open_window(qtbot: QtBot, case_dir: Path) -> MainWindow:
-    window = MainWindow(case_dir)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 def drop(widget: Any, urls: list[QUrl]) -> tuple[bool, bool]:

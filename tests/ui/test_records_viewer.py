@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,27 +17,9 @@ from bundler.glossary import note
 from bundler.intake import load_intake
 from bundler.model import DocumentKind
 from bundler.store import CaseStore
-from ui import imaging, tasks
+from ui import imaging
 from ui.main_window import MainWindow
-
-
-def copy_case(demo_case: Any, tmp_path: Path) -> Path:
-    target = tmp_path / "case"
-    shutil.copytree(demo_case.case_dir, target)
-    return target
-
-
-def open_window(qtbot: QtBot, case_dir: Path) -> MainWindow:
-    window = MainWindow(case_dir)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def close_window(window: MainWindow) -> None:
-    window.close()
-    assert tasks.wait_all(30_000)
+from windowkit import copy_case, open_window, close_window
 
 
 def document_id(case_dir: Path, title: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from bundler.model import (
 )
 from bundler.store import CaseStore
 from ui import tasks
-from ui.main_window import MainWindow
+from windowkit import copy_case, open_window, close_window
 from ui.models.checklist import ItemRole, RefRole, RowKindRole
 from ui.models.timeline import EventRole
 from ui.settings import AppSettings
@@ -37,25 +36,6 @@ def type_text(widget: QWidget, text: str) -> None:
             else:
                 key, text = (ord(ch.upper()) if ch.isascii() and ch.isalnum() else 0), ch
             QApplication.sendEvent(widget, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text))
-
-
-def copy_case(demo_case: Any, tmp_path: Path) -> Path:
-    target = tmp_path / "case"
-    shutil.copytree(demo_case.case_dir, target)
-    return target
-
-
-def open_window(qtbot: QtBot, case_dir: Path) -> MainWindow:
-    window = MainWindow(case_dir)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def close_window(window: MainWindow) -> None:
-    window.close()
-    assert tasks.wait_all(30_000)
 
 
 # -- About you ----------------------------------------------------------------------------------
